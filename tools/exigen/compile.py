@@ -538,14 +538,17 @@ class Compiler:
             self.emit(d + 1, "b0 = p")
         self.fast = self.fused(lo)
         if self.fast:
-            bits, _what = next(iter(self.fast.values()))
+            bits, what = next(iter(self.fast.values()))
             wide = w + bits
             names = ", ".join(self.qname(st.prods[code][1])[1] for code in self.fast)
             self.emit(d + 1, f"if p + {wide} <= n:  # the event code and {names} in one read")
             self.emit(d + 2, f"c = (y := (v >> (n - p - {wide})) & {(1 << wide) - 1}) >> {bits}")
             self.emit(d + 1, "else:")
             self.emit(d + 2, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
-            self.emit(d + 2, f"y = {(1 << (bits - 1))}  # a CH (or event) code that is not 0: the child's own read")
+            if what == "integer":  # (its longer values are read from the stream: it needs all of its bits)
+                self.emit(d + 2, f"y = {(1 << (bits - 1))}  # a CH code that is not 0: the child's own read")
+            else:
+                self.emit(d + 2, f"y = {inline.padded(wide)}")
         else:
             self.emit(d + 1, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
         self.emit(d + 1, f"p += {w}")

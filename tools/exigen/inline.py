@@ -75,6 +75,13 @@ def field(bits: int, at: int, length: int) -> int:
     return ((1 << length) - 1) << (bits - at - length)
 
 
+def padded(bits: int) -> str:
+    """A read of ``bits`` bits at p where fewer are left: the rest of the stream, then ones.  A fast
+    path tests bits for 0 up to its last one (an EE code), so one that would run past the end fails
+    and its element is read the ordinary way, which reports the end where it always did."""
+    return f"(((v & ((1 << (n - p)) - 1)) + 1) << (p + {bits} - n)) - 1  # the rest, then ones"
+
+
 def emit(c: Compiler, d: int, qid: int, target: int, steps: list[Step], bits: int, fused: bool = False) -> None:
     """SE of an element of such a type: its node, then the run from one read, else its function.
     ``fused``: the block's read has the run's bits in the low ``bits`` of ``y`` already (or a bit of
@@ -98,8 +105,12 @@ def emit(c: Compiler, d: int, qid: int, target: int, steps: list[Step], bits: in
     else:  # the type's EE code
         end = last.at + last.width + last.dt[1] + 2
         zeros |= field(bits, end, bits - end)
-    read = f"(y := (v >> (n - p - {bits})) & {(1 << bits) - 1})"
-    cond = " and ".join([f"not y & {zeros}" if fused else f"p + {bits} <= n and not {read} & {zeros}", *tests])
+    if not fused:
+        c.emit(d, f"if p + {bits} <= n:")
+        c.emit(d + 1, f"y = (v >> (n - p - {bits})) & {(1 << bits) - 1}")
+        c.emit(d, "else:")
+        c.emit(d + 1, f"y = {padded(bits)}")
+    cond = " and ".join([f"not y & {zeros}", *tests])
     where = "the block's read" if fused else "one read"
     c.emit(d, f"if {cond}:  # {names} and the EE code in {where}")
     body = d + 1

@@ -94,7 +94,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE(ResponseCode): enumeration of 3 (2 bits)
@@ -118,7 +118,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE(SchemaID): n-bit 0..255 (8 bits)
@@ -198,7 +198,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE(VersionNumberMajor): unsigned 0..4294967295
@@ -251,7 +251,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE(VersionNumberMinor): unsigned 0..4294967295
@@ -304,7 +304,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE(SchemaID): n-bit 0..255 (8 bits)
@@ -326,7 +326,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE(Priority): n-bit 1..20 (5 bits)

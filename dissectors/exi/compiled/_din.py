@@ -52,7 +52,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DepartureTime): unsigned 0..4294967295
@@ -105,7 +105,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EAmount)
@@ -152,7 +152,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaxVoltage)
@@ -199,7 +199,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaxCurrent)
@@ -246,7 +246,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMinCurrent)
@@ -318,7 +318,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 26)) & 67108863) >> 25
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16777216  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}AC_EVSEStatus)
@@ -344,7 +344,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaxVoltage)
@@ -391,7 +391,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaxCurrent)
@@ -438,7 +438,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMinCurrent)
@@ -510,7 +510,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PowerSwitchClosed): boolean
@@ -532,7 +532,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RCD): boolean
@@ -554,7 +554,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NotificationMaxDelay): unsigned 0..4294967295
@@ -607,7 +607,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -678,7 +678,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
@@ -732,7 +732,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -756,7 +756,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
@@ -782,7 +782,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
@@ -1036,7 +1036,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -1334,7 +1334,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -1464,7 +1464,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RetryCounter): integer -32768..32767
@@ -1546,7 +1546,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVRequestedEnergyTransferType): enumeration of 6 (3 bits)
@@ -1620,7 +1620,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -1644,7 +1644,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
@@ -1757,7 +1757,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -1812,7 +1812,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SAScheduleTupleID): integer -32768..32767
@@ -1869,7 +1869,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaxCurrent)
@@ -1933,7 +1933,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}MeterInfo)
@@ -1961,7 +1961,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ReceiptRequired): boolean
@@ -1983,7 +1983,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 26)) & 67108863) >> 25
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16777216  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}AC_EVSEStatus)
@@ -2126,7 +2126,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -2150,7 +2150,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
@@ -2197,7 +2197,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
@@ -2226,7 +2226,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetCurrent)
@@ -2273,7 +2273,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2416,7 +2416,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2523,7 +2523,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVMaximumPowerLimit)
@@ -2592,7 +2592,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
@@ -2625,7 +2625,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
@@ -2647,7 +2647,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RemainingTimeToFullSoC)
@@ -2766,7 +2766,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RemainingTimeToBulkSoC)
@@ -2849,7 +2849,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
@@ -2921,7 +2921,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -2945,7 +2945,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
@@ -2971,7 +2971,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentVoltage)
@@ -3018,7 +3018,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentCurrent)
@@ -3065,7 +3065,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSECurrentLimitAchieved): boolean
@@ -3087,7 +3087,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEVoltageLimitAchieved): boolean
@@ -3109,7 +3109,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPowerLimitAchieved): boolean
@@ -3131,7 +3131,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -3254,7 +3254,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaximumCurrentLimit)
@@ -3339,7 +3339,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaximumPowerLimit)
@@ -3413,7 +3413,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
@@ -3442,7 +3442,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumCurrentLimit)
@@ -3489,7 +3489,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumPowerLimit)
@@ -3572,7 +3572,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumVoltageLimit)
@@ -3619,7 +3619,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -3732,7 +3732,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -3809,7 +3809,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
@@ -3848,7 +3848,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
@@ -3899,7 +3899,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
@@ -3928,7 +3928,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkChargingComplete): boolean
@@ -3961,7 +3961,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingComplete): boolean
@@ -4008,7 +4008,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVSEStatus)
@@ -4034,7 +4034,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumCurrentLimit)
@@ -4081,7 +4081,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumPowerLimit)
@@ -4164,7 +4164,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumVoltageLimit)
@@ -4211,7 +4211,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMinimumCurrentLimit)
@@ -4258,7 +4258,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMinimumVoltageLimit)
@@ -4305,7 +4305,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSECurrentRegulationTolerance)
@@ -4388,7 +4388,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEPeakCurrentRipple)
@@ -4435,7 +4435,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEEnergyToBeDelivered)
@@ -4509,7 +4509,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEIsolationStatus): enumeration of 4 (2 bits)
@@ -4544,7 +4544,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
@@ -4568,7 +4568,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NotificationMaxDelay): unsigned 0..4294967295
@@ -4621,7 +4621,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -4670,7 +4670,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVReady): boolean
@@ -4692,7 +4692,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVCabinConditioning): boolean
@@ -4738,7 +4738,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSConditioning): boolean
@@ -4773,7 +4773,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
@@ -4797,7 +4797,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 10)) & 1023) >> 9
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 10 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSSOC): n-bit 0..100 (7 bits)
@@ -5369,7 +5369,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
@@ -7417,7 +7417,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SAScheduleTupleID): integer -32768..32767
@@ -7518,7 +7518,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -7542,7 +7542,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 26)) & 67108863) >> 25
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16777216  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}AC_EVSEStatus)
@@ -7868,7 +7868,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
@@ -7914,7 +7914,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PMax): integer -32768..32767
@@ -8065,7 +8065,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -8118,7 +8118,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DateTimeNow): integer -9223372036854775808..9223372036854775807
@@ -8200,7 +8200,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ReadyToChargeState): boolean
@@ -8297,7 +8297,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -8321,7 +8321,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 27)) & 134217727) >> 25
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16777216  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 27 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}AC_EVSEStatus)
@@ -8340,7 +8340,11 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 374
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVSEStatus)
-                    if p + 30 <= n and not (y := (v >> (n - p - 30)) & 1073741823) & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in one read
+                    if p + 30 <= n:
+                        y = (v >> (n - p - 30)) & 1073741823
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 30 - n)) - 1  # the rest, then ones
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in one read
                         nf = [U6, 'DC_EVSEStatus', None, [
                             [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
                             [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
@@ -8393,7 +8397,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
@@ -8422,7 +8426,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
@@ -8469,7 +8473,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetCurrent)
@@ -8541,7 +8545,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -8565,7 +8569,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
@@ -8591,7 +8595,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentVoltage)
@@ -8923,7 +8927,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}start): unsigned 0..4294967295
@@ -8976,7 +8980,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}duration): unsigned 0..4294967295
@@ -9385,7 +9389,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
@@ -9431,7 +9435,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
@@ -9497,7 +9501,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
@@ -9519,7 +9523,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EnergyTransferType): enumeration of 10 (4 bits)
@@ -9568,7 +9572,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
@@ -9646,7 +9650,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -9670,7 +9674,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
@@ -9763,7 +9767,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
@@ -9811,7 +9815,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
@@ -9860,7 +9864,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -9950,7 +9954,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
@@ -10010,7 +10014,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -10115,7 +10119,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -10170,7 +10174,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DateTimeNow): integer -9223372036854775808..9223372036854775807
@@ -10276,7 +10280,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -10433,7 +10437,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11109,7 +11113,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
@@ -11163,7 +11167,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -11187,7 +11191,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
@@ -11213,7 +11217,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentVoltage)
@@ -11849,7 +11853,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 13
                 else:
                     c = (v >> (n - p - 6)) & 63
-                    y = 4096  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 19 - n)) - 1  # the rest, then ones
                 p += 6
                 if c < 18:
                     if c < 9:
@@ -12020,7 +12024,11 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}ServiceDetailReq)
-                                    if p + 28 <= n and not (y := (v >> (n - p - 28)) & 268435455) & 201326592:  # ServiceID and the EE code in one read
+                                    if p + 28 <= n:
+                                        y = (v >> (n - p - 28)) & 268435455
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                                    if not y & 201326592:  # ServiceID and the EE code in one read
                                         if not y & 33554432:  # ServiceID: one 7-bit group
                                             m = (y >> 18) & 127
                                             z, q = y & 196608, 12
@@ -12078,7 +12086,11 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}ServicePaymentSelectionRes)
-                                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 23:  # ResponseCode and the EE code in one read
+                                    if p + 9 <= n:
+                                        y = (v >> (n - p - 9)) & 511
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                    if not y & 387 and (y >> 2) & 31 < 23:  # ResponseCode and the EE code in one read
                                         nf = [U5, 'ServicePaymentSelectionRes', None, [
                                             [U5, 'ResponseCode', None, None, E28[((y >> 2) & 31)], 5, None]], None, -1, None]
                                         ch.append(nf)
@@ -12111,7 +12123,11 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}SessionStopRes)
-                                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 23:  # ResponseCode and the EE code in one read
+                                    if p + 9 <= n:
+                                        y = (v >> (n - p - 9)) & 511
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                    if not y & 387 and (y >> 2) & 31 < 23:  # ResponseCode and the EE code in one read
                                         nf = [U5, 'SessionStopRes', None, [
                                             [U5, 'ResponseCode', None, None, E28[((y >> 2) & 31)], 5, None]], None, -1, None]
                                         ch.append(nf)
@@ -12279,7 +12295,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
@@ -12336,7 +12352,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ProfileEntry)
@@ -12380,7 +12396,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ProfileEntry)
@@ -12516,7 +12532,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}startValue): unsigned 0..4294967295
@@ -12569,7 +12585,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 26)) & 67108863) >> 24
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8388608  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Cost)
@@ -12759,7 +12775,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}costKind): enumeration of 3 (2 bits)
@@ -12783,7 +12799,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}amount): unsigned 0..4294967295
@@ -12836,7 +12852,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}amountMultiplier): n-bit -3..3 (3 bits)
@@ -12961,7 +12977,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
@@ -12985,7 +13001,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 6
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 32  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Unit): enumeration of 10 (4 bits)
@@ -13040,7 +13056,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Value): integer -32768..32767
@@ -13910,7 +13926,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -14047,7 +14063,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -14178,7 +14194,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
@@ -14283,7 +14299,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
@@ -14441,7 +14457,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
@@ -14557,7 +14573,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PMaxScheduleID): integer -32768..32767
@@ -14723,7 +14739,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -14813,7 +14829,11 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 607
                     elif c == 4:
                         # SE({urn:din:70121:2012:MsgDataTypes}physicalValue)
-                        if p + 43 <= n and not (y := (v >> (n - p - 43)) & 8796093022207) & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in one read
+                        if p + 43 <= n:
+                            y = (v >> (n - p - 43)) & 8796093022207
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 27
@@ -14903,7 +14923,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
@@ -15077,7 +15097,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
@@ -15099,7 +15119,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
@@ -15139,7 +15159,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
@@ -15192,7 +15212,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryMaxPower): integer -32768..32767
@@ -15349,7 +15369,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
@@ -15471,7 +15491,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffID): integer -32768..32767
@@ -15528,7 +15548,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffDescription): string maxLength 32
@@ -15574,7 +15594,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
@@ -15677,7 +15697,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -15730,7 +15750,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
@@ -15814,7 +15834,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
@@ -15858,7 +15878,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
@@ -15933,7 +15953,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
@@ -16215,7 +16235,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -16268,7 +16288,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceName): string maxLength 32
@@ -16314,7 +16334,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
@@ -16615,7 +16635,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer

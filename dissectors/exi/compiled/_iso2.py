@@ -54,7 +54,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
@@ -100,7 +100,11 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 167
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                    if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                    if p + 41 <= n:
+                        y = (v >> (n - p - 41)) & 2199023255551
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 25
@@ -143,7 +147,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
@@ -190,7 +194,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
@@ -237,7 +241,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxCurrent)
@@ -284,7 +288,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
@@ -356,7 +360,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 21
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
@@ -381,7 +385,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
@@ -428,7 +432,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
@@ -500,7 +504,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
@@ -553,7 +557,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -577,7 +581,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RCD): boolean
@@ -720,7 +724,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -744,7 +748,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
@@ -815,7 +819,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 23)) & 8388607) >> 22
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
@@ -867,7 +871,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -891,7 +895,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
@@ -917,7 +921,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
@@ -1106,7 +1110,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -1314,7 +1318,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -1403,7 +1407,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RetryCounter): integer -32768..32767
@@ -1487,7 +1491,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
@@ -1553,7 +1557,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
@@ -1577,7 +1581,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 31)) & 2147483647) >> 29
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 268435456  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVChargeParameter)
@@ -1653,7 +1657,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -1677,7 +1681,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
@@ -1812,7 +1816,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -1867,7 +1871,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -1891,7 +1895,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -1950,7 +1954,11 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 237
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                        if p + 21 <= n and not (y := (v >> (n - p - 21)) & 2097151) & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                        if p + 21 <= n:
+                            y = (v >> (n - p - 21)) & 2097151
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                        if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
                             nf = [U5, 'AC_EVSEStatus', None, [
                                 [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
                                 [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
@@ -1971,7 +1979,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -1992,7 +2000,11 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 237
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                    if p + 21 <= n and not (y := (v >> (n - p - 21)) & 2097151) & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                    if p + 21 <= n:
+                        y = (v >> (n - p - 21)) & 2097151
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
                         nf = [U5, 'AC_EVSEStatus', None, [
                             [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
                             [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
@@ -2013,7 +2025,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
@@ -2028,7 +2040,11 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 237
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                    if p + 21 <= n and not (y := (v >> (n - p - 21)) & 2097151) & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                    if p + 21 <= n:
+                        y = (v >> (n - p - 21)) & 2097151
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
                         nf = [U5, 'AC_EVSEStatus', None, [
                             [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
                             [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
@@ -2049,7 +2065,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 21
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
@@ -2099,7 +2115,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 23)) & 8388607) >> 22
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
@@ -2126,7 +2142,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
@@ -2173,7 +2189,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2316,7 +2332,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2423,7 +2439,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
@@ -2492,7 +2508,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
@@ -2525,7 +2541,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
@@ -2547,7 +2563,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
@@ -2666,7 +2682,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
@@ -2749,7 +2765,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
@@ -2821,7 +2837,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -2845,7 +2861,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
@@ -2871,7 +2887,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
@@ -2918,7 +2934,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentCurrent)
@@ -2965,7 +2981,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
@@ -2987,7 +3003,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
@@ -3009,7 +3025,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
@@ -3031,7 +3047,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -3176,7 +3192,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
@@ -3283,7 +3299,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
@@ -3385,7 +3401,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -3409,7 +3425,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -3439,7 +3455,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
@@ -3488,7 +3504,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
@@ -3534,7 +3550,11 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 265
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                    if p + 22 <= n:
+                        y = (v >> (n - p - 22)) & 4194303
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
                         nf = [U6, 'DC_EVStatus', None, [
                             [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
                             [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
@@ -3557,7 +3577,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 23)) & 8388607) >> 22
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
@@ -3584,7 +3604,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
@@ -3631,7 +3651,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
@@ -3714,7 +3734,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
@@ -3761,7 +3781,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -3874,7 +3894,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -3951,7 +3971,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
@@ -3990,7 +4010,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
@@ -4041,7 +4061,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 23)) & 8388607) >> 22
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
@@ -4068,7 +4088,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkChargingComplete): boolean
@@ -4101,7 +4121,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
@@ -4148,7 +4168,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
@@ -4174,7 +4194,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
@@ -4221,7 +4241,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
@@ -4268,7 +4288,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
@@ -4315,7 +4335,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
@@ -4362,7 +4382,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
@@ -4409,7 +4429,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSECurrentRegulationTolerance)
@@ -4492,7 +4512,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
@@ -4539,7 +4559,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
@@ -4613,7 +4633,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
@@ -4666,7 +4686,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -4690,7 +4710,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEIsolationStatus): enumeration of 5 (3 bits)
@@ -4727,7 +4747,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
@@ -4776,7 +4796,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
@@ -4798,7 +4818,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
@@ -4822,7 +4842,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 10)) & 1023) >> 9
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 10 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVRESSSOC): n-bit 0..100 (7 bits)
@@ -5284,7 +5304,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
@@ -5408,7 +5428,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
@@ -5461,7 +5481,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -5532,7 +5552,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
@@ -7582,7 +7602,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -7650,7 +7670,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -7674,7 +7694,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 23)) & 8388607) >> 21
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
@@ -7692,7 +7712,11 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 356
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                    if p + 31 <= n:
+                        y = (v >> (n - p - 31)) & 2147483647
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
                         nf = [U6, 'DC_EVSEStatus', None, [
                             [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
                             [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
@@ -7707,7 +7731,11 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 356
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                    if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                    if p + 17 <= n:
+                        y = (v >> (n - p - 17)) & 131071
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                    if not y & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
                         nf = [U6, 'EVSEStatus', None, [
                             [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
                             [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
@@ -8027,7 +8055,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
@@ -8075,7 +8103,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PMax)
@@ -8216,7 +8244,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -8271,7 +8299,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
@@ -8353,7 +8381,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
@@ -8413,7 +8441,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -8462,7 +8490,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargeProgress): enumeration of 3 (2 bits)
@@ -8486,7 +8514,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -8585,7 +8613,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -8609,7 +8637,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 23)) & 8388607) >> 21
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
@@ -8627,7 +8655,11 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 390
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                    if p + 31 <= n:
+                        y = (v >> (n - p - 31)) & 2147483647
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
                         nf = [U6, 'DC_EVSEStatus', None, [
                             [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
                             [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
@@ -8642,7 +8674,11 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 390
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                    if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                    if p + 17 <= n:
+                        y = (v >> (n - p - 17)) & 131071
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                    if not y & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
                         nf = [U6, 'EVSEStatus', None, [
                             [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
                             [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
@@ -8687,7 +8723,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 23)) & 8388607) >> 22
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
@@ -8714,7 +8750,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
@@ -8761,7 +8797,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
@@ -8833,7 +8869,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -8857,7 +8893,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
@@ -8883,7 +8919,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
@@ -9215,7 +9251,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
@@ -9268,7 +9304,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}duration): unsigned 0..86400
@@ -9701,7 +9737,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
@@ -9749,7 +9785,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
@@ -9819,7 +9855,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
@@ -9897,7 +9933,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -9921,7 +9957,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
@@ -10014,7 +10050,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
@@ -10062,7 +10098,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
@@ -10111,7 +10147,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -10135,7 +10171,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}PaymentOptionList)
@@ -10268,7 +10304,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -10323,7 +10359,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
@@ -10407,7 +10443,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
@@ -10454,7 +10490,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -10611,7 +10647,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11287,7 +11323,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 23)) & 8388607) >> 22
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
@@ -11339,7 +11375,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -11363,7 +11399,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
@@ -11389,7 +11425,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
@@ -12025,7 +12061,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 14
                 else:
                     c = (v >> (n - p - 6)) & 63
-                    y = 8192  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 20 - n)) - 1  # the rest, then ones
                 p += 6
                 if c < 18:
                     if c < 9:
@@ -12176,7 +12212,11 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             else:
                                 if c == 20:
                                     # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                    if p + 9 <= n:
+                                        y = (v >> (n - p - 9)) & 511
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                    if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
                                         nf = [U5, 'PaymentServiceSelectionRes', None, [
                                             [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
                                         ch.append(nf)
@@ -12215,7 +12255,11 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 514
                                 elif c == 25:
                                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                    if p + 28 <= n and not (y := (v >> (n - p - 28)) & 268435455) & 201326592:  # ServiceID and the EE code in one read
+                                    if p + 28 <= n:
+                                        y = (v >> (n - p - 28)) & 268435455
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                                    if not y & 201326592:  # ServiceID and the EE code in one read
                                         if not y & 33554432:  # ServiceID: one 7-bit group
                                             m = (y >> 18) & 127
                                             z, q = y & 196608, 12
@@ -12281,7 +12325,11 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if c < 33:
                                 if c == 31:
                                     # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 27:  # ChargingSession and the EE code in one read
+                                    if p + 5 <= n:
+                                        y = (v >> (n - p - 5)) & 31
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                                    if not y & 27:  # ChargingSession and the EE code in one read
                                         nf = [U5, 'SessionStopReq', None, [
                                             [U5, 'ChargingSession', None, None, E8[((y >> 2) & 1)], 5, None]], None, -1, None]
                                         ch.append(nf)
@@ -12293,7 +12341,11 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                    if p + 9 <= n:
+                                        y = (v >> (n - p - 9)) & 511
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                    if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
                                         nf = [U5, 'SessionStopRes', None, [
                                             [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
                                         ch.append(nf)
@@ -12499,7 +12551,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -12552,7 +12604,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
@@ -12598,7 +12650,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
@@ -12620,7 +12672,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
@@ -12666,7 +12718,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
@@ -12688,7 +12740,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 42
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2199023255552  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SupportedEnergyTransferMode)
@@ -12846,7 +12898,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
@@ -12870,7 +12922,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Unit): enumeration of 7 (3 bits)
@@ -12894,7 +12946,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Value): integer -32768..32767
@@ -13049,7 +13101,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
@@ -13096,7 +13148,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 25)) & 33554431) >> 24
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8388608  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 25 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
@@ -13123,7 +13175,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 26)) & 67108863) >> 24
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8388608  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
@@ -13333,7 +13385,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}costKind): enumeration of 3 (2 bits)
@@ -13357,7 +13409,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}amount): unsigned 0..4294967295
@@ -13410,7 +13462,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}amountMultiplier): n-bit -3..3 (3 bits)
@@ -14329,7 +14381,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -14472,7 +14524,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -14603,7 +14655,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
@@ -14708,7 +14760,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
@@ -14903,7 +14955,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
@@ -15099,7 +15151,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -15189,7 +15241,11 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 1691
                     elif c == 4:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                        if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                        if p + 41 <= n:
+                            y = (v >> (n - p - 41)) & 2199023255551
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 25
@@ -15279,7 +15335,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
@@ -15462,7 +15518,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
@@ -15484,7 +15540,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
@@ -15533,7 +15589,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
@@ -15586,7 +15642,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxPower)
@@ -15633,7 +15689,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxNumberOfPhasesInUse): n-bit 1..3 (2 bits)
@@ -15751,7 +15807,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
@@ -15831,7 +15887,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -15945,7 +16001,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # AT({urn:iso:15118:2:2013:MsgDataTypes}Id): string
@@ -15974,7 +16030,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffID): n-bit 1..255 (8 bits)
@@ -15998,7 +16054,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
@@ -16050,7 +16106,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
@@ -16168,7 +16224,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -16221,7 +16277,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
@@ -16305,7 +16361,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
@@ -16349,7 +16405,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
@@ -16395,7 +16451,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
@@ -16466,7 +16522,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -16519,7 +16575,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
@@ -16565,7 +16621,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
@@ -16587,7 +16643,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
@@ -16633,7 +16689,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
@@ -17159,7 +17215,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
@@ -17183,7 +17239,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
@@ -17209,7 +17265,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
@@ -17442,7 +17498,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 30)) & 1073741823) >> 21
                 else:
                     c = (v >> (n - p - 9)) & 511
-                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 30 - n)) - 1  # the rest, then ones
                 p += 9
                 if c < 128:
                     if c < 64:
@@ -17558,7 +17614,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 18:
                                             if c == 16:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
+                                                if p + 14 <= n:
+                                                    y = (v >> (n - p - 14)) & 16383
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 14 - n)) - 1  # the rest, then ones
+                                                if not y & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
                                                     nf = [U5, 'AuthorizationRes', None, [
                                                         [U5, 'ResponseCode', None, None, E31[((y >> 7) & 31)], 5, None],
                                                         [U5, 'EVSEProcessing', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
@@ -17776,7 +17836,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 38:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxPower)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -17889,7 +17953,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 46:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                                                if p + 24 <= n and not (y := (v >> (n - p - 24)) & 16777215) & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in one read
+                                                if p + 24 <= n:
+                                                    y = (v >> (n - p - 24)) & 16777215
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 24 - n)) - 1  # the rest, then ones
+                                                if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in one read
                                                     nf = [U6, 'Cost', None, [
                                                         [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
                                                         [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
@@ -17942,7 +18010,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 54:
                                             if c == 52:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                                                if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                if p + 31 <= n:
+                                                    y = (v >> (n - p - 31)) & 2147483647
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                                                if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
                                                     nf = [U5, 'DC_EVSEStatus', None, [
                                                         [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
                                                         [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
@@ -17957,7 +18029,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                                                if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                if p + 31 <= n:
+                                                    y = (v >> (n - p - 31)) & 2147483647
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                                                if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
                                                     nf = [U6, 'DC_EVSEStatus', None, [
                                                         [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
                                                         [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
@@ -17973,7 +18049,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 54:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                                                if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                if p + 22 <= n:
+                                                    y = (v >> (n - p - 22)) & 4194303
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                                                if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
                                                     nf = [U5, 'DC_EVStatus', None, [
                                                         [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
                                                         [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
@@ -17989,7 +18069,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                                                if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                if p + 22 <= n:
+                                                    y = (v >> (n - p - 22)) & 4194303
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                                                if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
                                                     nf = [U6, 'DC_EVStatus', None, [
                                                         [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
                                                         [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
@@ -18080,7 +18164,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18158,7 +18246,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 66:
                                             if c == 64:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVChargeParameter)
-                                                if p + 29 <= n and not (y := (v >> (n - p - 29)) & 536870911) & 469762048:  # DepartureTime and the EE code in one read
+                                                if p + 29 <= n:
+                                                    y = (v >> (n - p - 29)) & 536870911
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 29 - n)) - 1  # the rest, then ones
+                                                if not y & 469762048:  # DepartureTime and the EE code in one read
                                                     if not y & 33554432:  # DepartureTime: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 13
@@ -18186,7 +18278,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18223,7 +18319,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 66:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18274,7 +18374,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 70:
                                             if c == 68:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18310,7 +18414,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18347,7 +18455,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 70:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18383,7 +18495,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18422,7 +18538,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 74:
                                             if c == 72:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18458,7 +18578,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18495,7 +18619,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 74:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumVoltageLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18531,7 +18659,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18569,7 +18701,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 78:
                                             if c == 76:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18658,7 +18794,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 82:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSECurrentRegulationTolerance)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18694,7 +18834,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18770,7 +18914,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 86:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaxCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18806,7 +18954,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18845,7 +18997,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 90:
                                             if c == 88:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18881,7 +19037,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18918,7 +19078,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 90:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18954,7 +19118,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -18992,7 +19160,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 94:
                                             if c == 92:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumVoltageLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -19028,7 +19200,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -19065,7 +19241,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 94:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -19101,7 +19281,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -19142,7 +19326,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 98:
                                             if c == 96:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -19192,7 +19380,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 98:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -19241,7 +19433,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 102:
                                             if c == 100:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -19277,7 +19473,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -19327,7 +19527,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                                                if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                                                if p + 17 <= n:
+                                                    y = (v >> (n - p - 17)) & 131071
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                                                if not y & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
                                                     nf = [U6, 'EVSEStatus', None, [
                                                         [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
                                                         [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
@@ -19407,7 +19611,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 110:
                                             if c == 108:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -19443,7 +19651,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -20105,7 +20317,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 146:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMax)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -20226,7 +20442,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentOptionList)
-                                                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 891:  # PaymentOption, PaymentOption and the EE code in one read
+                                                if p + 10 <= n:
+                                                    y = (v >> (n - p - 10)) & 1023
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 10 - n)) - 1  # the rest, then ones
+                                                if not y & 891:  # PaymentOption, PaymentOption and the EE code in one read
                                                     nf = [U5, 'PaymentOptionList', None, [
                                                         [U6, 'PaymentOption', None, None, E30[((y >> 7) & 1)], 5, None],
                                                         [U6, 'PaymentOption', None, None, E30[((y >> 2) & 1)], 5, None]], None, -1, None]
@@ -20247,7 +20467,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                if p + 9 <= n:
+                                                    y = (v >> (n - p - 9)) & 511
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                                if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
                                                     nf = [U5, 'PaymentServiceSelectionRes', None, [
                                                         [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
                                                     ch.append(nf)
@@ -20380,7 +20604,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                                                if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 963079307264:  # start, duration and the EE code in one read
+                                                if p + 40 <= n:
+                                                    y = (v >> (n - p - 40)) & 1099511627775
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                                                if not y & 963079307264:  # start, duration and the EE code in one read
                                                     if not y & 33554432:  # duration: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 24
@@ -20412,7 +20640,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 170:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -20448,7 +20680,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -20731,7 +20967,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1926158614528:  # ServiceID, ParameterSetID and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in one read
                                                     if not y & 33554432:  # ParameterSetID: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -20807,7 +21047,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 198:
                                             if c == 196:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                                if p + 28 <= n and not (y := (v >> (n - p - 28)) & 268435455) & 201326592:  # ServiceID and the EE code in one read
+                                                if p + 28 <= n:
+                                                    y = (v >> (n - p - 28)) & 268435455
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                                                if not y & 201326592:  # ServiceID and the EE code in one read
                                                     if not y & 33554432:  # ServiceID: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 12
@@ -21070,7 +21314,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                                if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 27:  # ChargingSession and the EE code in one read
+                                                if p + 5 <= n:
+                                                    y = (v >> (n - p - 5)) & 31
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                                                if not y & 27:  # ChargingSession and the EE code in one read
                                                     nf = [U5, 'SessionStopReq', None, [
                                                         [U5, 'ChargingSession', None, None, E8[((y >> 2) & 1)], 5, None]], None, -1, None]
                                                     ch.append(nf)
@@ -21084,7 +21332,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 214:
                                             if c == 212:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                if p + 9 <= n:
+                                                    y = (v >> (n - p - 9)) & 511
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                                if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
                                                     nf = [U5, 'SessionStopRes', None, [
                                                         [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
                                                     ch.append(nf)
@@ -21169,7 +21421,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SupportedEnergyTransferMode)
-                                                if p + 42 <= n and not (y := (v >> (n - p - 42)) & 4398046511103) & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in one read
+                                                if p + 42 <= n:
+                                                    y = (v >> (n - p - 42)) & 4398046511103
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
+                                                if not y & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in one read
                                                     nf = [U6, 'SupportedEnergyTransferMode', None, [
                                                         [U6, 'EnergyTransferMode', None, None, E20[((y >> 37) & 7)], 5, None],
                                                         [U6, 'EnergyTransferMode', None, None, E20[((y >> 30) & 7)], 5, None],
@@ -21663,7 +21919,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -21762,7 +22022,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 254:
                                             if c == 252:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -21838,7 +22102,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 29)) & 536870911) >> 21
                 else:
                     c = (v >> (n - p - 8)) & 255
-                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 29 - n)) - 1  # the rest, then ones
                 p += 8
                 if c < 123:
                     if c < 61:
@@ -21892,7 +22156,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 5:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
+                                                if p + 14 <= n:
+                                                    y = (v >> (n - p - 14)) & 16383
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 14 - n)) - 1  # the rest, then ones
+                                                if not y & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
                                                     nf = [U5, 'AuthorizationRes', None, [
                                                         [U5, 'ResponseCode', None, None, E31[((y >> 7) & 31)], 5, None],
                                                         [U5, 'EVSEProcessing', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
@@ -22087,7 +22355,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t89(v, n, p, nd, 89, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxPower)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22193,7 +22465,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 35:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                                                if p + 24 <= n and not (y := (v >> (n - p - 24)) & 16777215) & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in one read
+                                                if p + 24 <= n:
+                                                    y = (v >> (n - p - 24)) & 16777215
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 24 - n)) - 1  # the rest, then ones
+                                                if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in one read
                                                     nf = [U6, 'Cost', None, [
                                                         [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
                                                         [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
@@ -22239,7 +22515,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 43:
                                             if c == 41:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                                                if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                if p + 31 <= n:
+                                                    y = (v >> (n - p - 31)) & 2147483647
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                                                if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
                                                     nf = [U5, 'DC_EVSEStatus', None, [
                                                         [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
                                                         [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
@@ -22253,7 +22533,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t23(v, n, p, nd, 23, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                                                if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                if p + 31 <= n:
+                                                    y = (v >> (n - p - 31)) & 2147483647
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                                                if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
                                                     nf = [U6, 'DC_EVSEStatus', None, [
                                                         [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
                                                         [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
@@ -22268,7 +22552,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 43:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                                                if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                if p + 22 <= n:
+                                                    y = (v >> (n - p - 22)) & 4194303
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                                                if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
                                                     nf = [U5, 'DC_EVStatus', None, [
                                                         [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
                                                         [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
@@ -22283,7 +22571,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t24(v, n, p, nd, 24, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                                                if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                if p + 22 <= n:
+                                                    y = (v >> (n - p - 22)) & 4194303
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                                                if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
                                                     nf = [U6, 'DC_EVStatus', None, [
                                                         [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
                                                         [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
@@ -22369,7 +22661,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t27(v, n, p, nd, 27, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22441,7 +22737,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 55:
                                             if c == 53:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVChargeParameter)
-                                                if p + 29 <= n and not (y := (v >> (n - p - 29)) & 536870911) & 469762048:  # DepartureTime and the EE code in one read
+                                                if p + 29 <= n:
+                                                    y = (v >> (n - p - 29)) & 536870911
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 29 - n)) - 1  # the rest, then ones
+                                                if not y & 469762048:  # DepartureTime and the EE code in one read
                                                     if not y & 33554432:  # DepartureTime: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 13
@@ -22468,7 +22768,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t28(v, n, p, nd, 28, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22504,7 +22808,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 55:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22553,7 +22861,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 59:
                                             if c == 57:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22588,7 +22900,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22624,7 +22940,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 59:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22659,7 +22979,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22699,7 +23023,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 64:
                                         if c == 61:
                                             # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                                            if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                            if p + 41 <= n:
+                                                y = (v >> (n - p - 41)) & 2199023255551
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                            if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                 if not y & 33554432:  # Value: one 7-bit group
                                                     m = (y >> 18) & 127
                                                     z, q = y & 196608, 25
@@ -22734,7 +23062,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t90(v, n, p, nd, 90, x)
                                         elif c == 62:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
-                                            if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                            if p + 41 <= n:
+                                                y = (v >> (n - p - 41)) & 2199023255551
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                            if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                 if not y & 33554432:  # Value: one 7-bit group
                                                     m = (y >> 18) & 127
                                                     z, q = y & 196608, 25
@@ -22769,7 +23101,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t90(v, n, p, nd, 90, x)
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumVoltageLimit)
-                                            if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                            if p + 41 <= n:
+                                                y = (v >> (n - p - 41)) & 2199023255551
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                            if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                 if not y & 33554432:  # Value: one 7-bit group
                                                     m = (y >> 18) & 127
                                                     z, q = y & 196608, 25
@@ -22806,7 +23142,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 66:
                                             if c == 64:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22841,7 +23181,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22923,7 +23267,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t83(v, n, p, nd, 83, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSECurrentRegulationTolerance)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -22960,7 +23308,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 74:
                                             if c == 72:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23031,7 +23383,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t102(v, n, p, nd, 102, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaxCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23070,7 +23426,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 78:
                                             if c == 76:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23105,7 +23465,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23141,7 +23505,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 78:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23176,7 +23544,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23213,7 +23585,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 82:
                                             if c == 80:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23248,7 +23624,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumVoltageLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23284,7 +23664,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 82:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23319,7 +23703,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23357,7 +23745,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 86:
                                             if c == 84:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23392,7 +23784,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23440,7 +23836,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t103(v, n, p, nd, 103, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23487,7 +23887,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t83(v, n, p, nd, 83, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23523,7 +23927,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 90:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23574,7 +23982,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 95:
                                         if c == 92:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                                            if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                                            if p + 17 <= n:
+                                                y = (v >> (n - p - 17)) & 131071
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                                            if not y & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
                                                 nf = [U6, 'EVSEStatus', None, [
                                                     [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
                                                     [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
@@ -23646,7 +24058,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 97:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -23681,7 +24097,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -24304,7 +24724,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t122(v, n, p, nd, 122, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMax)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -24416,7 +24840,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t127(v, n, p, nd, 127, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentOptionList)
-                                                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 891:  # PaymentOption, PaymentOption and the EE code in one read
+                                                if p + 10 <= n:
+                                                    y = (v >> (n - p - 10)) & 1023
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 10 - n)) - 1  # the rest, then ones
+                                                if not y & 891:  # PaymentOption, PaymentOption and the EE code in one read
                                                     nf = [U5, 'PaymentOptionList', None, [
                                                         [U6, 'PaymentOption', None, None, E30[((y >> 7) & 1)], 5, None],
                                                         [U6, 'PaymentOption', None, None, E30[((y >> 2) & 1)], 5, None]], None, -1, None]
@@ -24436,7 +24864,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t45(v, n, p, nd, 45, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                if p + 9 <= n:
+                                                    y = (v >> (n - p - 9)) & 511
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                                if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
                                                     nf = [U5, 'PaymentServiceSelectionRes', None, [
                                                         [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
                                                     ch.append(nf)
@@ -24555,7 +24987,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 158:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                                                if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 963079307264:  # start, duration and the EE code in one read
+                                                if p + 40 <= n:
+                                                    y = (v >> (n - p - 40)) & 1099511627775
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                                                if not y & 963079307264:  # start, duration and the EE code in one read
                                                     if not y & 33554432:  # duration: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 24
@@ -24585,7 +25021,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t53(v, n, p, nd, 53, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -24623,7 +25063,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 162:
                                             if c == 160:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -24886,7 +25330,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 182:
                                             if c == 180:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1926158614528:  # ServiceID, ParameterSetID and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in one read
                                                     if not y & 33554432:  # ParameterSetID: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -24954,7 +25402,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t139(v, n, p, nd, 139, x)
                                         elif c == 185:
                                             # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                            if p + 28 <= n and not (y := (v >> (n - p - 28)) & 268435455) & 201326592:  # ServiceID and the EE code in one read
+                                            if p + 28 <= n:
+                                                y = (v >> (n - p - 28)) & 268435455
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                                            if not y & 201326592:  # ServiceID and the EE code in one read
                                                 if not y & 33554432:  # ServiceID: one 7-bit group
                                                     m = (y >> 18) & 127
                                                     z, q = y & 196608, 12
@@ -25203,7 +25655,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t64(v, n, p, nd, 64, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                                if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 27:  # ChargingSession and the EE code in one read
+                                                if p + 5 <= n:
+                                                    y = (v >> (n - p - 5)) & 31
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                                                if not y & 27:  # ChargingSession and the EE code in one read
                                                     nf = [U5, 'SessionStopReq', None, [
                                                         [U5, 'ChargingSession', None, None, E8[((y >> 2) & 1)], 5, None]], None, -1, None]
                                                     ch.append(nf)
@@ -25215,7 +25671,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 201:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                if p + 9 <= n:
+                                                    y = (v >> (n - p - 9)) & 511
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                                if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
                                                     nf = [U5, 'SessionStopRes', None, [
                                                         [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
                                                     ch.append(nf)
@@ -25291,7 +25751,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t147(v, n, p, nd, 147, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SupportedEnergyTransferMode)
-                                                if p + 42 <= n and not (y := (v >> (n - p - 42)) & 4398046511103) & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in one read
+                                                if p + 42 <= n:
+                                                    y = (v >> (n - p - 42)) & 4398046511103
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
+                                                if not y & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in one read
                                                     nf = [U6, 'SupportedEnergyTransferMode', None, [
                                                         [U6, 'EnergyTransferMode', None, None, E20[((y >> 37) & 7)], 5, None],
                                                         [U6, 'EnergyTransferMode', None, None, E20[((y >> 30) & 7)], 5, None],
@@ -25757,7 +26221,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 240:
                                             if c == 238:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25
@@ -25851,7 +26319,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t156(v, n, p, nd, 156, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
                                                     if not y & 33554432:  # Value: one 7-bit group
                                                         m = (y >> 18) & 127
                                                         z, q = y & 196608, 25

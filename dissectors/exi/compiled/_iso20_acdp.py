@@ -55,7 +55,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
@@ -115,7 +115,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -139,7 +139,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
@@ -163,7 +163,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
@@ -185,7 +185,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
@@ -298,7 +298,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -322,7 +322,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
@@ -346,7 +346,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEReadyToCharge): boolean
@@ -368,7 +368,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEIsolationStatus): enumeration of 4 (2 bits)
@@ -390,7 +390,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEDisabled): boolean
@@ -412,7 +412,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEUtilityInterruptEvent): boolean
@@ -434,7 +434,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEEmergencyShutdown): boolean
@@ -456,7 +456,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMalfunction): boolean
@@ -478,7 +478,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
@@ -500,7 +500,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVAssociationStatus): boolean
@@ -560,7 +560,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVMobilityStatus): boolean
@@ -582,7 +582,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVPositioningSupport): boolean
@@ -642,7 +642,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -666,7 +666,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
@@ -690,7 +690,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEPositioningSupport): boolean
@@ -712,7 +712,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVRelativeXDeviation): integer -32768..32767
@@ -769,7 +769,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVRelativeYDeviation): integer -32768..32767
@@ -826,7 +826,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}ContactWindowXc): integer -32768..32767
@@ -883,7 +883,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}ContactWindowYc): integer -32768..32767
@@ -940,7 +940,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
@@ -4319,7 +4319,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -5523,7 +5523,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
@@ -5567,7 +5567,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}CostPerUnit)
@@ -5636,7 +5636,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
@@ -5658,7 +5658,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
@@ -5886,7 +5886,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -6046,7 +6046,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -6099,7 +6103,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -6246,7 +6250,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -6299,7 +6307,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -6433,7 +6441,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -6486,7 +6498,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -6606,7 +6618,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 274
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -6660,7 +6676,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -6804,7 +6820,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 274
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -6858,7 +6878,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -6959,7 +6979,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -7012,7 +7036,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -7071,7 +7095,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -7124,7 +7152,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -7140,7 +7168,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 274
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -7194,7 +7226,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
@@ -7251,7 +7283,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -7562,7 +7594,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
@@ -7615,7 +7647,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
@@ -7701,7 +7733,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVReadyToCharge): boolean
@@ -7723,7 +7755,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVImmobilizationRequest): boolean
@@ -7745,7 +7777,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -7761,7 +7793,11 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 300
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVWLANStrength)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -7856,7 +7892,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -7954,7 +7990,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 5
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -8019,7 +8055,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -8071,7 +8107,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 6
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 32  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVErrorCode): enumeration of 10 (4 bits)
@@ -8108,7 +8144,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVTimeout): boolean
@@ -8291,7 +8327,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
@@ -8452,7 +8488,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
@@ -8505,7 +8541,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -8745,7 +8781,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -8941,7 +8977,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -9095,7 +9131,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -9209,7 +9245,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
@@ -9297,7 +9333,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
@@ -9448,7 +9484,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
@@ -9734,7 +9770,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
@@ -9851,7 +9887,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
@@ -9904,7 +9940,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
@@ -10321,7 +10357,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -10349,7 +10385,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
@@ -10409,7 +10445,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -10433,7 +10469,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -10585,7 +10621,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -10634,7 +10670,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
@@ -10680,7 +10716,11 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 389
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -10720,7 +10760,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -10764,7 +10804,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -10808,7 +10848,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -10877,7 +10917,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11002,7 +11042,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11072,7 +11112,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
@@ -11127,7 +11167,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
@@ -11275,7 +11315,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11389,7 +11429,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -11468,7 +11508,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -11650,7 +11690,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)

@@ -37,7 +37,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
@@ -81,7 +81,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
@@ -125,7 +125,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
@@ -169,7 +169,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargeCurrent)
@@ -213,7 +213,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
@@ -257,7 +257,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -301,7 +301,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}TargetSOC): n-bit 0..100 (7 bits)
@@ -318,7 +318,11 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 106
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -358,7 +362,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
@@ -402,7 +406,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
@@ -446,7 +450,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
@@ -490,7 +494,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargeCurrent)
@@ -559,7 +563,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
@@ -603,7 +607,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
@@ -647,7 +651,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
@@ -691,7 +695,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargeCurrent)
@@ -735,7 +739,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
@@ -779,7 +783,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
@@ -823,7 +827,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerRampLimitation)
@@ -900,7 +904,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
@@ -944,7 +948,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
@@ -988,7 +992,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
@@ -1032,7 +1036,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargeCurrent)
@@ -1101,7 +1105,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
@@ -1147,7 +1151,11 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 123
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -1187,7 +1195,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -1231,7 +1239,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -1275,7 +1283,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -1319,7 +1327,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
@@ -1363,7 +1371,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
@@ -1407,7 +1415,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
@@ -1451,7 +1459,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
@@ -1495,7 +1503,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -1539,7 +1547,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
@@ -1583,7 +1591,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
@@ -1627,7 +1635,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
@@ -1671,7 +1679,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumV2XEnergyRequest)
@@ -1750,7 +1758,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumV2XEnergyRequest)
@@ -1821,7 +1829,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -1937,7 +1945,11 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 141
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -1977,7 +1989,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2038,7 +2050,11 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 141
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -2078,7 +2094,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
@@ -2124,7 +2140,11 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 141
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -2164,7 +2184,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
@@ -2210,7 +2230,11 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 141
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -2250,7 +2274,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
@@ -2294,7 +2318,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
@@ -2338,7 +2362,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
@@ -2382,7 +2406,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
@@ -2426,7 +2450,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
@@ -2470,7 +2494,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
@@ -2514,7 +2538,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
@@ -2558,7 +2582,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
@@ -2627,7 +2651,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2772,7 +2796,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -2882,7 +2906,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -2959,7 +2983,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
@@ -3003,7 +3027,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetVoltage)
@@ -3047,7 +3071,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -3330,7 +3354,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -3580,7 +3604,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -3795,7 +3819,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -3975,7 +3999,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -4122,7 +4146,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -4236,7 +4260,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
@@ -4315,7 +4339,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
@@ -4386,7 +4410,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -4669,7 +4693,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -4919,7 +4943,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -5134,7 +5158,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -5314,7 +5338,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -5461,7 +5485,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -5575,7 +5599,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
@@ -5654,7 +5678,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
@@ -5828,7 +5852,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
@@ -5872,7 +5896,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
@@ -5916,7 +5940,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
@@ -5960,7 +5984,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargeCurrent)
@@ -6004,7 +6028,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
@@ -6048,7 +6072,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -6092,7 +6116,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}TargetSOC): n-bit 0..100 (7 bits)
@@ -6143,7 +6167,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
@@ -6187,7 +6211,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
@@ -6231,7 +6255,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
@@ -6275,7 +6299,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargeCurrent)
@@ -6319,7 +6343,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
@@ -6363,7 +6387,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
@@ -6407,7 +6431,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerRampLimitation)
@@ -6529,7 +6553,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -6553,7 +6577,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEProcessing): enumeration of 3 (2 bits)
@@ -6615,7 +6639,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -6643,7 +6667,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
@@ -6665,7 +6689,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVPresentVoltage)
@@ -6786,7 +6810,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -6810,7 +6834,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -6841,7 +6865,11 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 212
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -6881,7 +6909,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -6937,7 +6965,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Receipt)
@@ -6987,7 +7015,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
@@ -7031,7 +7059,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentVoltage)
@@ -7075,7 +7103,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerLimitAchieved): boolean
@@ -7097,7 +7125,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSECurrentLimitAchieved): boolean
@@ -7119,7 +7147,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEVoltageLimitAchieved): boolean
@@ -7275,7 +7303,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -7356,7 +7384,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVProcessing): enumeration of 3 (2 bits)
@@ -7380,7 +7408,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVPresentVoltage)
@@ -7424,7 +7452,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetVoltage)
@@ -7506,7 +7534,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -7530,7 +7558,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentVoltage)
@@ -7612,7 +7640,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVProcessing): enumeration of 3 (2 bits)
@@ -7674,7 +7702,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -7698,7 +7726,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentVoltage)
@@ -8180,7 +8208,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
@@ -8226,7 +8254,11 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 255
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -8266,7 +8298,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -8310,7 +8342,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -8354,7 +8386,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -8398,7 +8430,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
@@ -8442,7 +8474,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
@@ -8486,7 +8518,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
@@ -8530,7 +8562,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
@@ -8574,7 +8606,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -8643,7 +8675,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -8759,7 +8791,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 268
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -8799,7 +8835,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -8860,7 +8896,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 268
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -8900,7 +8940,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
@@ -8946,7 +8986,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 268
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -8986,7 +9030,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
@@ -9032,7 +9076,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 268
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -9072,7 +9120,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
@@ -9116,7 +9164,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
@@ -9160,7 +9208,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
@@ -9204,7 +9252,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
@@ -11981,7 +12029,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -12126,7 +12174,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -12236,7 +12284,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -12313,7 +12361,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
@@ -12357,7 +12405,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetVoltage)
@@ -12401,7 +12449,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -12581,7 +12629,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -12728,7 +12776,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -12842,7 +12890,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
@@ -12921,7 +12969,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -12992,7 +13040,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -13139,7 +13187,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -13253,7 +13301,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
@@ -13332,7 +13380,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
@@ -13511,7 +13559,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -14715,7 +14763,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
@@ -14759,7 +14807,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}CostPerUnit)
@@ -14828,7 +14876,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
@@ -14850,7 +14898,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
@@ -15041,7 +15089,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -15201,7 +15249,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -15254,7 +15306,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -15401,7 +15453,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -15454,7 +15510,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -15588,7 +15644,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -15641,7 +15701,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -15761,7 +15821,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 417
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -15815,7 +15879,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -15959,7 +16023,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 417
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
                                 if not y & 33554432:  # Value: one 7-bit group
                                     m = (y >> 18) & 127
                                     z, q = y & 196608, 24
@@ -16013,7 +16081,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -16114,7 +16182,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -16167,7 +16239,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -16226,7 +16298,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -16279,7 +16355,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -16295,7 +16371,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 417
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
                             if not y & 33554432:  # Value: one 7-bit group
                                 m = (y >> 18) & 127
                                 z, q = y & 196608, 24
@@ -16349,7 +16429,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
@@ -16406,7 +16486,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -16531,7 +16611,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
@@ -16584,7 +16664,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
@@ -16767,7 +16847,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
@@ -16965,7 +17045,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
@@ -17018,7 +17098,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -17258,7 +17338,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -17454,7 +17534,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -17608,7 +17688,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -17722,7 +17802,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
@@ -17810,7 +17890,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
@@ -17998,7 +18078,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
@@ -18284,7 +18364,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # a CH (or event) code that is not 0: the child's own read
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
@@ -18401,7 +18481,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
@@ -18454,7 +18534,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
@@ -18871,7 +18951,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -18899,7 +18979,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
@@ -18959,7 +19039,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -18983,7 +19063,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -19135,7 +19215,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -19184,7 +19264,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
@@ -19230,7 +19310,11 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 515
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -19270,7 +19354,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -19314,7 +19398,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -19358,7 +19442,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -19427,7 +19511,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -19552,7 +19636,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -19622,7 +19706,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
@@ -19677,7 +19761,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH (or event) code that is not 0: the child's own read
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
@@ -19825,7 +19909,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -19939,7 +20023,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -20018,7 +20102,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -20200,7 +20284,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # a CH (or event) code that is not 0: the child's own read
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
