@@ -6,7 +6,9 @@ One function per type grammar (``t<start state>``): its states are ``if s == K:`
 order inside one ``while True`` (a forward move falls through to the next block, so a sequence is
 one pass), each block reads its event code with one shift and branches on it with a balanced
 ``if`` tree.  Simple-typed children (``<Value>12</Value>``) are read inline: SE code, CH code, value
-and EE code, with one peek for fixed-width values.  Escape codes and wildcards go to
+and EE code, with one peek for fixed-width values, and small all-simple types (PhysicalValueType)
+at their call sites, fused with the event code's read where they can be (inline.py; not in the
+positions variant).  Escape codes and wildcards go to
 ``dissectors/exi/runtime.py``, which reads the grammar tables as data and hands every declared state
 back to these functions.  Runs of consecutive states that differ only by their state numbers
 (``maxOccurs`` unrolled, e.g. 1024 PMaxScheduleEntry) share one block (``if A <= s <= B:``), and
@@ -28,6 +30,7 @@ from typing import Any
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import inline  # noqa: E402
+from inline import VAR, offset  # noqa: E402
 
 from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
     AT,
@@ -54,16 +57,9 @@ from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
 )
 
 TRACED_SUFFIX = "_positions"
-# local variable per value type, so that each keeps one type in a function (mypy checks the output)
-VAR = {D_NBIT: "y", D_BOOL: "y", D_UINT: "y", D_INT: "y", D_ENUM: "t", D_STRING: "t", D_HEX: "b", D_B64: "b"}
 KIND_NAMES = {FST: "FirstStartTag", ST: "StartTag", 2: "ElementContent"}
 DT_NAMES = {D_STRING: "string", D_UINT: "unsigned", D_INT: "integer", D_NBIT: "n-bit", D_BOOL: "boolean",
             D_ENUM: "enumeration", D_HEX: "hexBinary", D_B64: "base64Binary"}
-
-
-def offset(lo: int) -> str:
-    """`` + lo`` / `` - |lo|`` for the code (an n-bit value is stored minus its lower bound)."""
-    return f" + {lo}" if lo >= 0 else f" - {-lo}"
 
 
 def entered_between(g: Grammar, runs: list[tuple[int, int]], a: int, b: int, target: int) -> bool:
@@ -302,148 +298,6 @@ class Compiler:
         if self.traced:
             self.emit(d, "x.span(nd, b0, p)")
 
-    def simple_child(self, d: int, qid: int, target: int, dt: tuple[Any, ...], dti: int,
-                     fast: int | None = None) -> None:
-        """SE of a simple-typed element: CH code 0, the value and EE code 0 read inline; anything else
-        (an escape where CH or EE was expected) goes through the element's own function.  ``fast``:
-        the block's read (``fused``) holds the child's bits too, in the low ``fast`` bits of ``y``
-        (CH code, value, EE code; an integer's first two 7-bit groups); where they are not all there
-        (a CH code that is not 0, a longer integer) the child is read as without it."""
-        ns, local = self.qname(qid)
-        make = f"[{self.ns_const(ns)}, {local!r}, None, None, VALUE, {dt[0]}, None]"
-        kind = dt[0]
-        if kind in (D_NBIT, D_ENUM, D_BOOL):
-            k = dt[1]
-            width = k + 2
-            esc = (1 << (width - 1)) | 1
-            guard = f"p + {width} <= n and " if width > 4 else ""
-            peek = f"{guard}not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}"
-            if fast is None:
-                self.emit(d, f"if {peek}:")
-                self.emit(d + 1, "y >>= 1")
-            else:  # the CH and EE codes of the block's read, else the child's own read
-                self.emit(d, f"if not y & {(1 << (fast - 1)) | 1} or {f'({peek})' if guard else peek}:")
-                self.emit(d + 1, f"y = (y >> 1) & {(1 << k) - 1}")
-            self.fixed_value(d + 1, local, make, dt, dti)
-            self.emit(d, "else:")
-            self.child_call(d + 1, qid, target)
-            return
-        var = "m" if kind in (D_UINT, D_INT) else VAR[kind]
-        ee = "(v >> (n - q - 1)) & 1"
-        if kind in (D_UINT, D_INT):
-            width = 9 if kind == D_UINT else 10
-            esc = 1 << (width - 1)
-            kw = "if"
-            if fast is not None:
-                kw = "elif"
-                self.emit(d, f"if not y & {1 << (fast - 1)}:  # the CH code, value and EE code in the block's read")
-                self.emit(d + 1, "if not y & 65536:  # one 7-bit group, the EE code right after it")
-                self.emit(d + 2, f"m, q, z = (y >> 9) & 127, p + {width}, y & 256")
-                self.emit(d + 1, "elif not y & 256:  # two groups, then the EE code")
-                self.emit(d + 2, f"m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + {width + 8}, y & 1")
-                self.emit(d + 1, "else:")
-                self.guarded(d + 2, f"m, q = uint(v, n, p + {width - 8})", local)
-                self.emit(d + 2, f"z = {ee}")
-                if kind == D_INT:
-                    self.emit(d + 1, "if y & 131072:")
-                    self.emit(d + 2, "m = -m - 1")
-            self.emit(d, f"{kw} p + {width} <= n and not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}:")
-            self.emit(d + 1, "if not y & 128:")
-            self.emit(d + 2, f"m, q = y & 127, p + {width}")
-            self.emit(d + 1, f"elif p + {width + 8} <= n and not (z := (v >> (n - p - {width + 8})) & 255) & 128:")
-            self.emit(d + 2, f"m, q = (y & 127) | (z << 7), p + {width + 8}  # two 7-bit groups")
-            self.emit(d + 1, "else:")
-            self.guarded(d + 2, f"m, q = uint(v, n, p + {width - 8})", local)
-            if kind == D_INT:
-                self.emit(d + 1, "if y & 256:")
-                self.emit(d + 2, "m = -m - 1")
-            if fast is not None:  # one tail for both reads: z is the EE code's bit (0: the value ends here)
-                self.emit(d + 1, f"z = {ee}")
-                self.emit(d, "else:")
-                self.emit(d + 1, "z = 1  # the element's own function reads it")
-                self.emit(d, "if z:")
-                self.child_call(d + 1, qid, target)
-                self.emit(d, "else:")
-                self.value_tail(d + 1, local, make, var, dti)
-                return
-        else:
-            self.emit(d, "if not (v >> (n - p - 1)) & 1:")
-            reader = "string" if kind == D_STRING else "binary"
-            self.guarded(d + 1, f"{VAR[kind]}, q = {reader}(v, n, p + 1)", local)
-        self.emit(d + 1, f"if {ee}:")
-        self.child_call(d + 2, qid, target)
-        self.emit(d + 1, "else:")
-        self.value_tail(d + 2, local, make, var, dti)
-        self.emit(d, "else:")
-        self.child_call(d + 1, qid, target)
-
-    def value_tail(self, d: int, local: str, make: str, var: str, dti: int) -> None:
-        """An inline child's value in ``var`` ending at q, before its EE code: checks, node, p past it."""
-        test = self.facet_test(var, dti)
-        if test:  # after the EE code: an element that goes on is read again by its own function
-            self.emit(d, f"if {test}:")
-            self.emit(d + 1, f"x.facet({var}, {dti}, p + 1, e, {local!r})")
-        self.emit(d, "ch.append(" + make.replace("VALUE", var) + ")")
-        self.emit(d, "p = q + 1")
-
-    def fixed_value(self, d: int, local: str, make: str, dt: tuple[Any, ...], dti: int) -> None:
-        """The value of an inline n-bit / enumeration / boolean child, in ``y``; its checks, its node, p past
-        its EE code (p is at its CH code)."""
-        kind, k = dt[0], dt[1]
-        if kind == D_NBIT:
-            lo = dt[2]
-            val = f"y{offset(lo)}" if lo else "y"
-            test = self.facet_test(val, dti, "y")
-            if test:
-                self.emit(d, f"if {test}:")
-                self.emit(d + 1, f"x.facet({val}, {dti}, p + 1, e, {local!r})")
-        elif kind == D_ENUM:
-            if (1 << k) > len(dt[2]):
-                self.emit(d, f"if y >= {len(dt[2])}:")
-                self.emit(d + 1, f"x.enum(y, {len(dt[2])}, p + 1, {local!r})")
-            val = f"{self.enum_const(dti)}[y]"
-        else:
-            val = "y == 1"
-        self.emit(d, "ch.append(" + make.replace("VALUE", val) + ")")
-        self.emit(d, f"p += {k + 2}")
-
-    def fusable(self, prod: tuple[int, Any, Any, int]) -> tuple[int, str] | None:
-        """(bits, what) a block can read together with the event code of ``prod``: an inline child's
-        CH code, value and EE code ("fixed": n-bit, enumeration, boolean; "integer": with its sign and
-        two 7-bit groups), or a run of children of a type read at its call site ("run", inline.py);
-        None if nothing."""
-        ev, _a, b, _n = prod
-        if ev != SE or self.traced:
-            return None
-        sim = self.g.simple[b]
-        if sim is None:
-            found = inline.run(self, b)
-            return (found[1], "run") if found else None
-        if sim[0] in (D_NBIT, D_ENUM, D_BOOL):
-            return sim[1] + 2, "fixed"
-        if sim[0] in (D_UINT, D_INT):
-            return (18 if sim[0] == D_UINT else 19), "integer"
-        return None
-
-    def fused(self, s: int) -> dict[int, tuple[int, str]]:
-        """The productions of state s whose children the block reads with the event code: those of the
-        same width as the first one that can be (code 0 is the usual next element of a sequence)."""
-        found = {code: f for code, prod in enumerate(self.g.states[s].prods) if (f := self.fusable(prod))}
-        if not found:
-            return {}
-        first = found[min(found)]
-        return {code: f for code, f in found.items() if f == first}
-
-    def guarded(self, d: int, line: str, local: str) -> None:
-        """A variable-length read of an inline child: failures name the child, as its own function would."""
-        self.emit(d, "try:")
-        self.emit(d + 1, line)
-        self.emit(d, "except Fail as f:")
-        self.emit(d + 1, f"f.names.append({local!r})")
-        self.emit(d + 1, "raise")
-        self.emit(d, "except ValueError:")
-        self.emit(d + 1, f"raise early(p + 1, {local!r}) from None")
-
     def production(self, d: int, s: int, merged: bool, prod: tuple[int, Any, Any, int],
                    fast: tuple[int, str] | None = None) -> None:
         """One production's code, p past its event code; ``fast``: its child is in ``y`` too (``fused``)."""
@@ -454,7 +308,7 @@ class Compiler:
             sim = g.simple[b]
             self.emit(d, f"# SE({self.label(a)})" + (f": {self.dt_label(sim)}" if sim is not None else ""))
             if sim is not None and sim[0] in DT_NAMES and not self.traced:
-                self.simple_child(d, a, b, sim, g.states[b].prods[0][1], fast[0] if fast else None)
+                inline.simple_child(self, d, a, b, sim, g.states[b].prods[0][1], fast[0] if fast else None)
             elif not self.traced and (inlined := inline.run(self, b)):
                 inline.emit(self, d, a, b, *inlined, fast is not None)
             else:
@@ -536,7 +390,7 @@ class Compiler:
         w = st.width
         if self.traced:
             self.emit(d + 1, "b0 = p")
-        self.fast = self.fused(lo)
+        self.fast = inline.fused(self, lo)
         if self.fast:
             bits, what = next(iter(self.fast.values()))
             wide = w + bits

@@ -1,31 +1,201 @@
-"""Small all-simple sequence types read at their call sites (compile.py's plain variant).
+"""Children read in their parent's function (compile.py's plain variant; the positions variant
+reads every element through its own function, and is what tests/dissectors/exi/test_fused.py holds
+this code to).
 
-A type whose usual content is a short run of simple-typed children (ISO-2 PhysicalValueType:
-Multiplier, Unit, Value; DC_EVStatusType: EVReady, EVErrorCode, EVRESSSOC) costs a call, a loop and
-one read per child through its own function.  Its call sites read it in one shift instead: the
-event codes (each state's code 0), every child's CH code, value and EE code and the type's EE code,
-with integer children of one 7-bit group, but the last, which may have three.  Anything else in those bits
-(another production, an escape, a longer integer, an enumeration index past the end, the stream's
-end) goes to the type's own function from the same place, so what it decodes and reports, and
-where, is unchanged; facet reports of the inline path name the same node, child and bit.
+* Simple-typed children (``simple_child``): CH code, value and EE code inline.
+* Fused reads (``fused``): a block reads its event code together with the bits of the child after
+  it, one shift for both; the code comes from the same read, so the block's other productions pay
+  only the length guard.
+* Runs (``run``/``emit``): a small all-simple sequence type (ISO-2 PhysicalValueType: Multiplier,
+  Unit, Value; DC_EVStatusType: EVReady, EVErrorCode, EVRESSSOC) read at its call site in one
+  shift: the event codes along its code-0 productions, every child's CH code, value and EE code
+  and the type's EE code, integers of one 7-bit group but the last, which may have three.
+
+Whatever a fast path cannot take (another production, an escape, a longer integer, an enumeration
+index past the end, the stream's end) is read the ordinary way from the same bit, so values,
+facet reports (node, child, bit) and errors are those of the ordinary code.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from v2gsniff.dissectors.exi.grammar import D_BOOL, D_ENUM, D_INT, D_NBIT, D_UINT, EE, SE
+from v2gsniff.dissectors.exi.grammar import (
+    D_B64,
+    D_BOOL,
+    D_ENUM,
+    D_HEX,
+    D_INT,
+    D_NBIT,
+    D_STRING,
+    D_UINT,
+    EE,
+    SE,
+)
 
 if TYPE_CHECKING:
     from compile import Compiler
 
 
+# local variable per value type, so that each keeps one type in a function (mypy checks the output)
+VAR = {D_NBIT: "y", D_BOOL: "y", D_UINT: "y", D_INT: "y", D_ENUM: "t", D_STRING: "t", D_HEX: "b", D_B64: "b"}
+
+
 def offset(lo: int) -> str:
+    """`` + lo`` / `` - |lo|`` for the code (an n-bit value is stored minus its lower bound)."""
     return f" + {lo}" if lo >= 0 else f" - {-lo}"
 
 MAX_CHILDREN = 6
 MAX_BITS = 64  # one read; a wider one is still one shift, but the value stops being a small int
 GROUPS = 3  # 7-bit groups of the last child if it is an integer (0..2097151: a short, a meter's Wh)
+
+
+def fusable(c: Compiler, prod: tuple[int, Any, Any, int]) -> tuple[int, str] | None:
+    """(bits, what) a block can read together with the event code of ``prod``: an inline child's
+    CH code, value and EE code ("fixed": n-bit, enumeration, boolean; "integer": with its sign and
+    two 7-bit groups), or a run of children of a type read at its call site ("run", inline.py);
+    None if nothing."""
+    ev, _a, b, _n = prod
+    if ev != SE or c.traced:
+        return None
+    sim = c.g.simple[b]
+    if sim is None:
+        found = run(c, b)
+        return (found[1], "run") if found else None
+    if sim[0] in (D_NBIT, D_ENUM, D_BOOL):
+        return sim[1] + 2, "fixed"
+    if sim[0] in (D_UINT, D_INT):
+        return (18 if sim[0] == D_UINT else 19), "integer"
+    return None
+
+
+def fused(c: Compiler, s: int) -> dict[int, tuple[int, str]]:
+    """The productions of state s whose children the block reads with the event code: those of the
+    same width as the first one that can be (code 0 is the usual next element of a sequence)."""
+    found = {code: f for code, prod in enumerate(c.g.states[s].prods) if (f := fusable(c, prod))}
+    if not found:
+        return {}
+    first = found[min(found)]
+    return {code: f for code, f in found.items() if f == first}
+
+
+def simple_child(c: Compiler, d: int, qid: int, target: int, dt: tuple[Any, ...], dti: int,
+                 fast: int | None = None) -> None:
+    """SE of a simple-typed element: CH code 0, the value and EE code 0 read inline; anything else
+    (an escape where CH or EE was expected) goes through the element's own function.  ``fast``:
+    the block's read (``fused``) holds the child's bits too, in the low ``fast`` bits of ``y``
+    (CH code, value, EE code; an integer's first two 7-bit groups); where they are not all there
+    (a CH code that is not 0, a longer integer) the child is read as without it."""
+    ns, local = c.qname(qid)
+    make = f"[{c.ns_const(ns)}, {local!r}, None, None, VALUE, {dt[0]}, None]"
+    kind = dt[0]
+    if kind in (D_NBIT, D_ENUM, D_BOOL):
+        k = dt[1]
+        width = k + 2
+        esc = (1 << (width - 1)) | 1
+        guard = f"p + {width} <= n and " if width > 4 else ""
+        peek = f"{guard}not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}"
+        if fast is None:
+            c.emit(d, f"if {peek}:")
+            c.emit(d + 1, "y >>= 1")
+        else:  # the CH and EE codes of the block's read, else the child's own read
+            c.emit(d, f"if not y & {(1 << (fast - 1)) | 1} or {f'({peek})' if guard else peek}:")
+            c.emit(d + 1, f"y = (y >> 1) & {(1 << k) - 1}")
+        fixed_value(c, d + 1, local, make, dt, dti)
+        c.emit(d, "else:")
+        c.child_call(d + 1, qid, target)
+        return
+    var = "m" if kind in (D_UINT, D_INT) else VAR[kind]
+    ee = "(v >> (n - q - 1)) & 1"
+    if kind in (D_UINT, D_INT):
+        width = 9 if kind == D_UINT else 10
+        esc = 1 << (width - 1)
+        kw = "if"
+        if fast is not None:
+            kw = "elif"
+            c.emit(d, f"if not y & {1 << (fast - 1)}:  # the CH code, value and EE code in the block's read")
+            c.emit(d + 1, "if not y & 65536:  # one 7-bit group, the EE code right after it")
+            c.emit(d + 2, f"m, q, z = (y >> 9) & 127, p + {width}, y & 256")
+            c.emit(d + 1, "elif not y & 256:  # two groups, then the EE code")
+            c.emit(d + 2, f"m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + {width + 8}, y & 1")
+            c.emit(d + 1, "else:")
+            guarded(c, d + 2, f"m, q = uint(v, n, p + {width - 8})", local)
+            c.emit(d + 2, f"z = {ee}")
+            if kind == D_INT:
+                c.emit(d + 1, "if y & 131072:")
+                c.emit(d + 2, "m = -m - 1")
+        c.emit(d, f"{kw} p + {width} <= n and not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}:")
+        c.emit(d + 1, "if not y & 128:")
+        c.emit(d + 2, f"m, q = y & 127, p + {width}")
+        c.emit(d + 1, f"elif p + {width + 8} <= n and not (z := (v >> (n - p - {width + 8})) & 255) & 128:")
+        c.emit(d + 2, f"m, q = (y & 127) | (z << 7), p + {width + 8}  # two 7-bit groups")
+        c.emit(d + 1, "else:")
+        guarded(c, d + 2, f"m, q = uint(v, n, p + {width - 8})", local)
+        if kind == D_INT:
+            c.emit(d + 1, "if y & 256:")
+            c.emit(d + 2, "m = -m - 1")
+        if fast is not None:  # one tail for both reads: z is the EE code's bit (0: the value ends here)
+            c.emit(d + 1, f"z = {ee}")
+            c.emit(d, "else:")
+            c.emit(d + 1, "z = 1  # the element's own function reads it")
+            c.emit(d, "if z:")
+            c.child_call(d + 1, qid, target)
+            c.emit(d, "else:")
+            value_tail(c, d + 1, local, make, var, dti)
+            return
+    else:
+        c.emit(d, "if not (v >> (n - p - 1)) & 1:")
+        reader = "string" if kind == D_STRING else "binary"
+        guarded(c, d + 1, f"{VAR[kind]}, q = {reader}(v, n, p + 1)", local)
+    c.emit(d + 1, f"if {ee}:")
+    c.child_call(d + 2, qid, target)
+    c.emit(d + 1, "else:")
+    value_tail(c, d + 2, local, make, var, dti)
+    c.emit(d, "else:")
+    c.child_call(d + 1, qid, target)
+
+
+def value_tail(c: Compiler, d: int, local: str, make: str, var: str, dti: int) -> None:
+    """An inline child's value in ``var`` ending at q, before its EE code: checks, node, p past it."""
+    test = c.facet_test(var, dti)
+    if test:  # after the EE code: an element that goes on is read again by its own function
+        c.emit(d, f"if {test}:")
+        c.emit(d + 1, f"x.facet({var}, {dti}, p + 1, e, {local!r})")
+    c.emit(d, "ch.append(" + make.replace("VALUE", var) + ")")
+    c.emit(d, "p = q + 1")
+
+
+def fixed_value(c: Compiler, d: int, local: str, make: str, dt: tuple[Any, ...], dti: int) -> None:
+    """The value of an inline n-bit / enumeration / boolean child, in ``y``; its checks, its node, p past
+    its EE code (p is at its CH code)."""
+    kind, k = dt[0], dt[1]
+    if kind == D_NBIT:
+        lo = dt[2]
+        val = f"y{offset(lo)}" if lo else "y"
+        test = c.facet_test(val, dti, "y")
+        if test:
+            c.emit(d, f"if {test}:")
+            c.emit(d + 1, f"x.facet({val}, {dti}, p + 1, e, {local!r})")
+    elif kind == D_ENUM:
+        if (1 << k) > len(dt[2]):
+            c.emit(d, f"if y >= {len(dt[2])}:")
+            c.emit(d + 1, f"x.enum(y, {len(dt[2])}, p + 1, {local!r})")
+        val = f"{c.enum_const(dti)}[y]"
+    else:
+        val = "y == 1"
+    c.emit(d, "ch.append(" + make.replace("VALUE", val) + ")")
+    c.emit(d, f"p += {k + 2}")
+
+
+def guarded(c: Compiler, d: int, line: str, local: str) -> None:
+    """A variable-length read of an inline child: failures name the child, as its own function would."""
+    c.emit(d, "try:")
+    c.emit(d + 1, line)
+    c.emit(d, "except Fail as f:")
+    c.emit(d + 1, f"f.names.append({local!r})")
+    c.emit(d + 1, "raise")
+    c.emit(d, "except ValueError:")
+    c.emit(d + 1, f"raise early(p + 1, {local!r}) from None")
 
 
 class Step:
