@@ -70,13 +70,13 @@ def fusable(c: Compiler, prod: tuple[int, Any, Any, int]) -> tuple[int, str] | N
 
 
 def fused(c: Compiler, s: int) -> dict[int, tuple[int, str]]:
-    """The productions of state s whose children the block reads with the event code: those of the
-    same width as the first one that can be (code 0 is the usual next element of a sequence)."""
+    """The productions of state s whose children the block reads with the event code: the one of code
+    0 (the usual next element of a sequence) and those of the same width; none if code 0 cannot be
+    (a choice, an optional element seldom there: the wider read would mostly go unused)."""
     found = {code: f for code, prod in enumerate(c.g.states[s].prods) if (f := fusable(c, prod))}
-    if not found:
+    if 0 not in found:
         return {}
-    first = found[min(found)]
-    return {code: f for code, f in found.items() if f == first}
+    return {code: f for code, f in found.items() if f == found[0]}
 
 
 def simple_child(c: Compiler, d: int, qid: int, target: int, dt: tuple[Any, ...], dti: int,
@@ -301,10 +301,11 @@ def emit(c: Compiler, d: int, qid: int, target: int, steps: list[Step], bits: in
             c.emit(d + 2, f"z, q = y & {field(bits, end, tail)}, {end + tail}")
         c.emit(d + 1, "else:")
         c.emit(d + 2, "z = 1  # a longer integer")
-        c.emit(d + 1, "if z:")
-        c.child_call(d + 2, qid, target)
-        c.emit(d + 1, "else:")
-        body = d + 2
+        c.emit(d, "else:")
+        c.emit(d + 1, "z = 1")
+        c.emit(d, "if z:  # not the run: the type's own function")
+        c.child_call(d + 1, qid, target)
+        c.emit(d, "else:")
         if sign:
             c.emit(body, f"if y & {1 << (bits - first)}:")
             c.emit(body + 1, "m = -m - 1")
@@ -343,5 +344,6 @@ def emit(c: Compiler, d: int, qid: int, target: int, steps: list[Step], bits: in
         c.emit(body, line)
     c.emit(body, "ch.append(nf)")
     c.emit(body, f"p += {'q' if integer else bits}")
-    c.emit(d, "else:")
-    c.child_call(d + 1, qid, target)
+    if not integer:
+        c.emit(d, "else:")
+        c.child_call(d + 1, qid, target)

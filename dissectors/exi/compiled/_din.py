@@ -121,27 +121,25 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EAmount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EAmount', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EAmount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EAmount', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 162
                 else:
                     p, s = x.escape(v, n, p, e, 160, c)
@@ -168,27 +166,25 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaxVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaxVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 163
                 else:
                     p, s = x.escape(v, n, p, e, 162, c)
@@ -215,27 +211,25 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaxCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 164
                 else:
                     p, s = x.escape(v, n, p, e, 163, c)
@@ -262,27 +256,25 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 165
                 else:
                     p, s = x.escape(v, n, p, e, 164, c)
@@ -360,27 +352,25 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaxVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaxVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaxVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaxVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, 166, c)
@@ -407,27 +397,25 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaxCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 169
                 else:
                     p, s = x.escape(v, n, p, e, 168, c)
@@ -454,27 +442,25 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 170
                 else:
                     p, s = x.escape(v, n, p, e, 169, c)
@@ -1885,27 +1871,25 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEMaxCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 225
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}MeterInfo)
@@ -1929,11 +1913,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 225:  # ElementContent: SE(MeterInfo), SE(ReceiptRequired)
-                if p + 5 <= n:  # the event code and ReceiptRequired in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}MeterInfo)
@@ -1943,8 +1923,8 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 226
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}ReceiptRequired): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2242,27 +2222,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 237
                 else:
                     p, s = x.escape(v, n, p, e, 235, c)
@@ -2290,27 +2268,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumVoltageLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 238
                     else:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumCurrentLimit)
@@ -2326,27 +2302,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumCurrentLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 239
                 else:
                     if c == 2:
@@ -2363,27 +2337,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumPowerLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 240
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
@@ -2433,27 +2405,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumCurrentLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 239
                     else:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumPowerLimit)
@@ -2469,27 +2439,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumPowerLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 240
                 else:
                     if c == 2:
@@ -2539,27 +2507,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 240
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
@@ -2663,27 +2629,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'RemainingTimeToFullSoC', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToFullSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 243
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}RemainingTimeToBulkSoC)
@@ -2699,27 +2663,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'RemainingTimeToBulkSoC', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 244
                 elif c == 2:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
@@ -2735,27 +2697,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 245
                 else:
                     p, s = x.escape(v, n, p, e, 242, c)
@@ -2782,27 +2742,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'RemainingTimeToBulkSoC', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 244
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
@@ -2818,27 +2776,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 245
                 else:
                     p, s = x.escape(v, n, p, e, 243, c)
@@ -2865,27 +2821,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 245
                 else:
                     p, s = x.escape(v, n, p, e, 244, c)
@@ -2987,27 +2941,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEPresentVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 248, c)
@@ -3034,27 +2986,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEPresentCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 250
                 else:
                     p, s = x.escape(v, n, p, e, 249, c)
@@ -3148,27 +3098,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVSEMaximumVoltageLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 254
                     else:
                         # SE({urn:din:70121:2012:MsgBody}EVSEMaximumCurrentLimit)
@@ -3184,27 +3132,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVSEMaximumCurrentLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 255
                 else:
                     if c == 2:
@@ -3221,27 +3167,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVSEMaximumPowerLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 256
                     elif c == 3:
                         return p  # EE
@@ -3270,27 +3214,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEMaximumCurrentLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 255
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaximumPowerLimit)
@@ -3306,27 +3248,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 256
                 elif c == 2:
                     return p  # EE
@@ -3355,27 +3295,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 256
                 elif c == 1:
                     return p  # EE
@@ -3458,27 +3396,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumCurrentLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 259
                 else:
                     p, s = x.escape(v, n, p, e, 257, c)
@@ -3505,27 +3441,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 260
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumVoltageLimit)
@@ -3541,27 +3475,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumVoltageLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 259, c)
@@ -3588,27 +3520,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumVoltageLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 260, c)
@@ -3636,27 +3566,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVEnergyCapacity', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyCapacity', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 262
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}EVEnergyRequest)
@@ -3672,27 +3600,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVEnergyRequest', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyRequest', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 263
                 else:
                     if c == 2:
@@ -3749,27 +3675,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVEnergyRequest', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyRequest', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 263
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
@@ -4050,27 +3974,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumCurrentLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 272
                 else:
                     p, s = x.escape(v, n, p, e, 270, c)
@@ -4097,27 +4019,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 273
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumVoltageLimit)
@@ -4133,27 +4053,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumVoltageLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 274
                 else:
                     p, s = x.escape(v, n, p, e, 272, c)
@@ -4180,27 +4098,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumVoltageLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 274
                 else:
                     p, s = x.escape(v, n, p, e, 273, c)
@@ -4227,27 +4143,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumCurrentLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 275
                 else:
                     p, s = x.escape(v, n, p, e, 274, c)
@@ -4274,27 +4188,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumVoltageLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 276
                 else:
                     p, s = x.escape(v, n, p, e, 275, c)
@@ -4321,27 +4233,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSECurrentRegulationTolerance', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 277
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEPeakCurrentRipple)
@@ -4357,27 +4267,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPeakCurrentRipple', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 278
                 else:
                     p, s = x.escape(v, n, p, e, 276, c)
@@ -4404,27 +4312,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPeakCurrentRipple', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 278
                 else:
                     p, s = x.escape(v, n, p, e, 277, c)
@@ -4451,27 +4357,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEEnergyToBeDelivered', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 279
                 elif c == 1:
                     return p  # EE
@@ -5385,20 +5289,18 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t51(v, n, p, nd, 51, x)
-                        else:
-                            nf = [U6, 'RelativeTimeInterval', None, [
-                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
-                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
                         ch.append(nd)
                         p = t51(v, n, p, nd, 51, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        ch.append(nf)
+                        p += q
                     s = 309
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
@@ -7884,20 +7786,18 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t51(v, n, p, nd, 51, x)
-                        else:
-                            nf = [U6, 'RelativeTimeInterval', None, [
-                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
-                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
                         ch.append(nd)
                         p = t51(v, n, p, nd, 51, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        ch.append(nf)
+                        p += q
                     s = 358
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
@@ -8442,27 +8342,25 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 377
                 else:
                     p, s = x.escape(v, n, p, e, 375, c)
@@ -8489,27 +8387,25 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 378
                 else:
                     p, s = x.escape(v, n, p, e, 377, c)
@@ -8611,27 +8507,25 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEPresentVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 382
                 else:
                     p, s = x.escape(v, n, p, e, 381, c)
@@ -9405,20 +9299,18 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t51(v, n, p, nd, 51, x)
-                        else:
-                            nf = [U6, 'RelativeTimeInterval', None, [
-                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
-                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
                         ch.append(nd)
                         p = t51(v, n, p, nd, 51, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        ch.append(nf)
+                        p += q
                     s = 409
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
@@ -9763,11 +9655,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 60 or s == 425:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                if p + 6 <= n:  # the event code and ServiceCategory in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 4
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
@@ -9795,8 +9683,8 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 423
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
+                    if not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y >>= 1
                         ch.append([U5, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
@@ -11233,27 +11121,25 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 43
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t97(v, n, p, nd, 97, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEPresentVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 38) & 7) > 6:
-                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 16, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 489
                 else:
                     p, s = x.escape(v, n, p, e, 488, c)
@@ -11849,11 +11735,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 83 or s == 504:  # FirstStartTag, ElementContent: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                if p + 19 <= n:  # the event code and ContractAuthenticationRes in one read
-                    c = (y := (v >> (n - p - 19)) & 524287) >> 13
-                else:
-                    c = (v >> (n - p - 6)) & 63
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 19 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 6)) & 63
                 p += 6
                 if c < 18:
                     if c < 9:
@@ -11941,7 +11823,11 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}ContractAuthenticationRes)
-                                    if not y & 6203 and (y >> 6) & 31 < 23:  # ResponseCode, EVSEProcessing and the EE code in the block's read
+                                    if p + 13 <= n:
+                                        y = (v >> (n - p - 13)) & 8191
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
+                                    if not y & 6203 and (y >> 6) & 31 < 23:  # ResponseCode, EVSEProcessing and the EE code in one read
                                         nf = [U5, 'ContractAuthenticationRes', None, [
                                             [U5, 'ResponseCode', None, None, E28[((y >> 6) & 31)], 5, None],
                                             [U5, 'EVSEProcessing', None, None, E18[((y >> 2) & 1)], 5, None]], None, -1, None]
@@ -12040,21 +11926,19 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             z, q = y & 3, 28
                                         else:
                                             z = 1  # a longer integer
-                                        if z:
-                                            nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t58(v, n, p, nd, 58, x)
-                                        else:
-                                            nf = [U5, 'ServiceDetailReq', None, [
-                                                [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
-                                            if m > 65535:
-                                                x.facet(m, 31, p + 2, nf, 'ServiceID')
-                                            ch.append(nf)
-                                            p += q
                                     else:
+                                        z = 1
+                                    if z:  # not the run: the type's own function
                                         nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
                                         ch.append(nd)
                                         p = t58(v, n, p, nd, 58, x)
+                                    else:
+                                        nf = [U5, 'ServiceDetailReq', None, [
+                                            [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                        if m > 65535:
+                                            x.facet(m, 31, p + 2, nf, 'ServiceID')
+                                        ch.append(nf)
+                                        p += q
                                     s = 503
                             else:
                                 if c == 24:
@@ -12368,24 +12252,22 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t128(v, n, p, nd, 128, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'ProfileEntry', None, [
-                                [U6, 'ChargingProfileEntryStart', None, None, ((y >> 30) & 127), 1, None],
-                                [U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'ChargingProfileEntryMaxPower')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'ProfileEntry', None, None, None, -1, None]
                         ch.append(nd)
                         p = t128(v, n, p, nd, 128, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'ProfileEntry', None, [
+                            [U6, 'ChargingProfileEntryStart', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'ChargingProfileEntryMaxPower')
+                        ch.append(nf)
+                        p += q
                     s = 513
                 else:
                     p, s = x.escape(v, n, p, e, 511, c)
@@ -12412,24 +12294,22 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t128(v, n, p, nd, 128, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'ProfileEntry', None, [
-                                [U6, 'ChargingProfileEntryStart', None, None, ((y >> 30) & 127), 1, None],
-                                [U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'ChargingProfileEntryMaxPower')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'ProfileEntry', None, None, None, -1, None]
                         ch.append(nd)
                         p = t128(v, n, p, nd, 128, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'ProfileEntry', None, [
+                            [U6, 'ChargingProfileEntryStart', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'ChargingProfileEntryMaxPower')
+                        ch.append(nf)
+                        p += q
                     s = 514
                 elif c == 1:
                     return p  # EE
@@ -13943,27 +13823,25 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'MeterReading', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'MeterReading', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'MeterReading', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'MeterReading', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 582
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary maxLength 32
@@ -14059,11 +13937,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 582:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                if p + 22 <= n:  # the event code and MeterStatus, TMeter in one read
-                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
-                else:
-                    c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -14092,23 +13966,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 583
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('MeterStatus')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MeterStatus') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -14123,39 +13981,24 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t117(v, n, p, nd, 117, x)
+                            else:
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
+                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t117(v, n, p, nd, 117, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
                         s = 584
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('TMeter')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'TMeter') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -14170,18 +14013,19 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'TMeter') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'TMeter', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t96(v, n, p, nd, 96, x)
+                            else:
+                                if m < -9223372036854775808 or m > 9223372036854775807:
+                                    x.facet(m, 10, p + 1, e, 'TMeter')
+                                ch.append([U6, 'TMeter', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'TMeter', None, None, None, -1, None]
                             ch.append(nd)
                             p = t96(v, n, p, nd, 96, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 10, p + 1, e, 'TMeter')
-                            ch.append([U6, 'TMeter', None, None, m, 2, None])
-                            p = q + 1
                         s = 585
                     elif c == 3:
                         return p  # EE
@@ -14845,27 +14689,25 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 43
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'physicalValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t97(v, n, p, nd, 97, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'physicalValue', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 38) & 7) > 6:
-                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 16, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'physicalValue', None, None, None, -1, None]
                             ch.append(nd)
                             p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'physicalValue', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 608
                     elif c == 5:
                         # SE({urn:din:70121:2012:MsgDataTypes}stringValue): string
@@ -15544,11 +15386,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 634:  # ElementContent: SE(SalesTariffDescription), SE(NumEPriceLevels)
-                if p + 12 <= n:  # the event code and NumEPriceLevels in one read
-                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffDescription): string maxLength 32
@@ -15576,8 +15414,8 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 635
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
-                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
-                        y = (y >> 1) & 255
+                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
+                        y >>= 1
                         ch.append([U6, 'NumEPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -15850,24 +15688,22 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SelectedService', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t134(v, n, p, nd, 134, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SelectedService', None, [
-                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
-                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 14, nf, 'ParameterSetID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SelectedService', None, None, None, -1, None]
                         ch.append(nd)
                         p = t134(v, n, p, nd, 134, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 644
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -15894,24 +15730,22 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SelectedService', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t134(v, n, p, nd, 134, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SelectedService', None, [
-                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
-                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 14, nf, 'ParameterSetID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SelectedService', None, None, None, -1, None]
                         ch.append(nd)
                         p = t134(v, n, p, nd, 134, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 646
                 elif c == 1:
                     return p  # EE
@@ -16284,11 +16118,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 664:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
-                if p + 6 <= n:  # the event code and ServiceCategory in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 4
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceName): string maxLength 32
@@ -16316,8 +16146,8 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 666
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
+                    if not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y >>= 1
                         ch.append([U6, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:

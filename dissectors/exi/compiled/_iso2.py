@@ -116,27 +116,25 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EAmount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EAmount', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EAmount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EAmount', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -163,27 +161,25 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EAmount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EAmount', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EAmount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EAmount', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, 167, c)
@@ -210,27 +206,25 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaxVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaxVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 170
                 else:
                     p, s = x.escape(v, n, p, e, 168, c)
@@ -257,27 +251,25 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaxCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 171
                 else:
                     p, s = x.escape(v, n, p, e, 170, c)
@@ -304,27 +296,25 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 172
                 else:
                     p, s = x.escape(v, n, p, e, 171, c)
@@ -401,27 +391,25 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSENominalVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSENominalVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 175
                 else:
                     p, s = x.escape(v, n, p, e, 173, c)
@@ -448,27 +436,25 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaxCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 176
                 else:
                     p, s = x.escape(v, n, p, e, 175, c)
@@ -1577,11 +1563,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 222:  # ElementContent: SE(AC_EVChargeParameter), SE(DC_EVChargeParameter), SE(EVChargeParameter)
-                if p + 31 <= n:  # the event code and EVChargeParameter in one read
-                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 29
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVChargeParameter)
@@ -1597,7 +1579,11 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 224
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVChargeParameter)
-                    if not y & 469762048:  # DepartureTime and the EE code in the block's read
+                    if p + 29 <= n:
+                        y = (v >> (n - p - 29)) & 536870911
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 29 - n)) - 1  # the rest, then ones
+                    if not y & 469762048:  # DepartureTime and the EE code in one read
                         if not y & 33554432:  # DepartureTime: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 13
@@ -1609,19 +1595,17 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 29
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        else:
-                            nf = [U6, 'EVChargeParameter', None, [
-                                [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t28(v, n, p, nd, 28, x)
+                    else:
+                        nf = [U6, 'EVChargeParameter', None, [
+                            [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
+                        ch.append(nf)
+                        p += q
                     s = 224
                 else:
                     p, s = x.escape(v, n, p, e, 222, c)
@@ -1912,27 +1896,25 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVSEMaxCurrent', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaxCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 235
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -1975,11 +1957,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 235:  # ElementContent: SE(MeterInfo), SE(ReceiptRequired), SE(AC_EVSEStatus)
-                if p + 5 <= n:  # the event code and ReceiptRequired in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -1989,8 +1967,8 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 236
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2158,27 +2136,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 241
                 else:
                     p, s = x.escape(v, n, p, e, 239, c)
@@ -2206,27 +2182,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumVoltageLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 242
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
@@ -2242,27 +2216,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumCurrentLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 243
                 else:
                     if c == 2:
@@ -2279,27 +2251,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumPowerLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 244
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
@@ -2349,27 +2319,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumCurrentLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 243
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
@@ -2385,27 +2353,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumPowerLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 244
                 else:
                     if c == 2:
@@ -2455,27 +2421,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 244
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
@@ -2579,27 +2543,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'RemainingTimeToFullSoC', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToFullSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 247
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
@@ -2615,27 +2577,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'RemainingTimeToBulkSoC', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 248
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
@@ -2651,27 +2611,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 246, c)
@@ -2698,27 +2656,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'RemainingTimeToBulkSoC', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 248
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
@@ -2734,27 +2690,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 247, c)
@@ -2781,27 +2735,25 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 248, c)
@@ -2903,27 +2855,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEPresentVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 253
                 else:
                     p, s = x.escape(v, n, p, e, 252, c)
@@ -2950,27 +2900,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEPresentCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 254
                 else:
                     p, s = x.escape(v, n, p, e, 253, c)
@@ -3064,27 +3012,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVSEMaximumVoltageLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 258
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
@@ -3100,27 +3046,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVSEMaximumCurrentLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 259
                 else:
                     if c == 2:
@@ -3137,27 +3081,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVSEMaximumPowerLimit', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 260
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
@@ -3208,27 +3150,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEMaximumCurrentLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 259
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
@@ -3244,27 +3184,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 260
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
@@ -3315,27 +3253,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 260
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
@@ -3421,11 +3357,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 262:  # ElementContent: SE(MeterInfo), SE(ReceiptRequired), EE
-                if p + 5 <= n:  # the event code and ReceiptRequired in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -3435,8 +3367,8 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 263
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -3620,27 +3552,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumCurrentLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 268
                 else:
                     p, s = x.escape(v, n, p, e, 266, c)
@@ -3667,27 +3597,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 269
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
@@ -3703,27 +3631,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumVoltageLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 270
                 else:
                     p, s = x.escape(v, n, p, e, 268, c)
@@ -3750,27 +3676,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumVoltageLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 270
                 else:
                     p, s = x.escape(v, n, p, e, 269, c)
@@ -3798,27 +3722,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVEnergyCapacity', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyCapacity', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 271
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
@@ -3834,27 +3756,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVEnergyRequest', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyRequest', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 272
                 else:
                     if c == 2:
@@ -3911,27 +3831,25 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVEnergyRequest', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyRequest', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 272
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
@@ -4210,27 +4128,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumCurrentLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 281
                 else:
                     p, s = x.escape(v, n, p, e, 279, c)
@@ -4257,27 +4173,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumPowerLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 282
                 else:
                     p, s = x.escape(v, n, p, e, 281, c)
@@ -4304,27 +4218,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumVoltageLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 283
                 else:
                     p, s = x.escape(v, n, p, e, 282, c)
@@ -4351,27 +4263,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumCurrentLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 284
                 else:
                     p, s = x.escape(v, n, p, e, 283, c)
@@ -4398,27 +4308,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumVoltageLimit', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 285
                 else:
                     p, s = x.escape(v, n, p, e, 284, c)
@@ -4445,27 +4353,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSECurrentRegulationTolerance', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 286
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
@@ -4481,27 +4387,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPeakCurrentRipple', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 287
                 else:
                     p, s = x.escape(v, n, p, e, 285, c)
@@ -4528,27 +4432,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPeakCurrentRipple', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 287
                 else:
                     p, s = x.escape(v, n, p, e, 286, c)
@@ -4575,27 +4477,25 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEEnergyToBeDelivered', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 288
                 elif c == 1:
                     return p  # EE
@@ -5568,22 +5468,20 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                        else:
-                            nf = [U6, 'RelativeTimeInterval', None, [
-                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
-                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
-                            if m > 86400:
-                                x.facet(m, 39, p + 14, nf, 'duration')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        if m > 86400:
+                            x.facet(m, 39, p + 14, nf, 'duration')
+                        ch.append(nf)
+                        p += q
                     s = 319
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
@@ -8071,22 +7969,20 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                        else:
-                            nf = [U6, 'RelativeTimeInterval', None, [
-                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
-                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
-                            if m > 86400:
-                                x.facet(m, 39, p + 14, nf, 'duration')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        if m > 86400:
+                            x.facet(m, 39, p + 14, nf, 'duration')
+                        ch.append(nf)
+                        p += q
                     s = 368
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
@@ -8119,27 +8015,25 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PMax', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'PMax', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PMax', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'PMax', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 370
                 else:
                     p, s = x.escape(v, n, p, e, 368, c)
@@ -8766,27 +8660,25 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 393
                 else:
                     p, s = x.escape(v, n, p, e, 391, c)
@@ -8813,27 +8705,25 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetCurrent', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 394
                 else:
                     p, s = x.escape(v, n, p, e, 393, c)
@@ -8935,27 +8825,25 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEPresentVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, 397, c)
@@ -9753,22 +9641,20 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                        else:
-                            nf = [U6, 'RelativeTimeInterval', None, [
-                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
-                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
-                            if m > 86400:
-                                x.facet(m, 39, p + 14, nf, 'duration')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        if m > 86400:
+                            x.facet(m, 39, p + 14, nf, 'duration')
+                        ch.append(nf)
+                        p += q
                     s = 426
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
@@ -10046,11 +9932,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 61 or s == 440:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                if p + 6 <= n:  # the event code and ServiceCategory in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 4
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
@@ -10078,8 +9960,8 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 438
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
+                    if not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y >>= 1
                         ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -11441,27 +11323,25 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVSEPresentVoltage', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 500
                 else:
                     p, s = x.escape(v, n, p, e, 499, c)
@@ -12057,11 +11937,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 82 or s == 515:  # FirstStartTag, ElementContent: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                if p + 20 <= n:  # the event code and AuthorizationRes in one read
-                    c = (y := (v >> (n - p - 20)) & 1048575) >> 14
-                else:
-                    c = (v >> (n - p - 6)) & 63
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 20 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 6)) & 63
                 p += 6
                 if c < 18:
                     if c < 9:
@@ -12075,7 +11951,11 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                    if not y & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in the block's read
+                                    if p + 14 <= n:
+                                        y = (v >> (n - p - 14)) & 16383
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 14 - n)) - 1  # the rest, then ones
+                                    if not y & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
                                         nf = [U5, 'AuthorizationRes', None, [
                                             [U5, 'ResponseCode', None, None, E31[((y >> 7) & 31)], 5, None],
                                             [U5, 'EVSEProcessing', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
@@ -12271,21 +12151,19 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             z, q = y & 3, 28
                                         else:
                                             z = 1  # a longer integer
-                                        if z:
-                                            nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t59(v, n, p, nd, 59, x)
-                                        else:
-                                            nf = [U5, 'ServiceDetailReq', None, [
-                                                [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
-                                            if m > 65535:
-                                                x.facet(m, 25, p + 2, nf, 'ServiceID')
-                                            ch.append(nf)
-                                            p += q
                                     else:
+                                        z = 1
+                                    if z:  # not the run: the type's own function
                                         nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
                                         ch.append(nd)
                                         p = t59(v, n, p, nd, 59, x)
+                                    else:
+                                        nf = [U5, 'ServiceDetailReq', None, [
+                                            [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                        if m > 65535:
+                                            x.facet(m, 25, p + 2, nf, 'ServiceID')
+                                        ch.append(nf)
+                                        p += q
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
@@ -12600,11 +12478,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 524:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
-                if p + 6 <= n:  # the event code and ServiceCategory in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 4
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
@@ -12632,8 +12506,8 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 526
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
+                    if not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y >>= 1
                         ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -12668,11 +12542,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 527:  # ElementContent: SE(ServiceScope), SE(FreeService)
-                if p + 5 <= n:  # the event code and FreeService in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
@@ -12700,8 +12570,8 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 528
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -13117,27 +12987,25 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'startValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'startValue', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'startValue', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'startValue', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 566
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -14520,11 +14388,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 646:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                if p + 22 <= n:  # the event code and MeterStatus, TMeter in one read
-                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
-                else:
-                    c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -14553,23 +14417,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 647
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('MeterStatus')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MeterStatus') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -14584,39 +14432,24 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t119(v, n, p, nd, 119, x)
+                            else:
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 1, e, 'MeterStatus')
+                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t119(v, n, p, nd, 119, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
                         s = 648
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('TMeter')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'TMeter') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -14631,18 +14464,19 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'TMeter') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'TMeter', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t106(v, n, p, nd, 106, x)
+                            else:
+                                if m < -9223372036854775808 or m > 9223372036854775807:
+                                    x.facet(m, 19, p + 1, e, 'TMeter')
+                                ch.append([U6, 'TMeter', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'TMeter', None, None, None, -1, None]
                             ch.append(nd)
                             p = t106(v, n, p, nd, 106, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 19, p + 1, e, 'TMeter')
-                            ch.append([U6, 'TMeter', None, None, m, 2, None])
-                            p = q + 1
                         s = 649
                     elif c == 3:
                         return p  # EE
@@ -15257,27 +15091,25 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 41
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'physicalValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t90(v, n, p, nd, 90, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'physicalValue', None, [
-                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if ((y >> 36) & 7) > 6:
-                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 14, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'physicalValue', None, None, None, -1, None]
                             ch.append(nd)
                             p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'physicalValue', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 1692
                     elif c == 5:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}stringValue): string
@@ -15658,27 +15490,25 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t90(v, n, p, nd, 90, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'ChargingProfileEntryMaxPower', None, [
-                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if ((y >> 36) & 7) > 6:
-                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'ChargingProfileEntryMaxPower', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1721
                 else:
                     p, s = x.escape(v, n, p, e, 1719, c)
@@ -15997,11 +15827,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 134:  # FirstStartTag: AT(Id), SE(SalesTariffID)
-                if p + 12 <= n:  # the event code and SalesTariffID in one read
-                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # AT({urn:iso:15118:2:2013:MsgDataTypes}Id): string
@@ -16010,8 +15836,8 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1734
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffID): n-bit 1..255 (8 bits)
-                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
-                        y = (y >> 1) & 255
+                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
+                        y >>= 1
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
@@ -16050,11 +15876,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1735:  # ElementContent: SE(SalesTariffDescription), SE(NumEPriceLevels), SE(SalesTariffEntry)
-                if p + 12 <= n:  # the event code and NumEPriceLevels in one read
-                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
@@ -16082,8 +15904,8 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1737
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
-                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
-                        y = (y >> 1) & 255
+                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
+                        y >>= 1
                         ch.append([U6, 'NumEPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -16377,24 +16199,22 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SelectedService', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t136(v, n, p, nd, 136, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SelectedService', None, [
-                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
-                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'ParameterSetID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SelectedService', None, None, None, -1, None]
                         ch.append(nd)
                         p = t136(v, n, p, nd, 136, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 2768
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -16421,24 +16241,22 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SelectedService', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t136(v, n, p, nd, 136, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SelectedService', None, [
-                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
-                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'ParameterSetID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SelectedService', None, None, None, -1, None]
                         ch.append(nd)
                         p = t136(v, n, p, nd, 136, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 2770
                 elif c == 1:
                     return p  # EE
@@ -16467,24 +16285,22 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 41
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SelectedService', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t136(v, n, p, nd, 136, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SelectedService', None, [
-                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
-                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 14, nf, 'ParameterSetID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SelectedService', None, None, None, -1, None]
                         ch.append(nd)
                         p = t136(v, n, p, nd, 136, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -16571,11 +16387,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2785:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
-                if p + 6 <= n:  # the event code and ServiceCategory in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 4
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
@@ -16603,8 +16415,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2787
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
+                    if not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y >>= 1
                         ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -16639,11 +16451,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2788:  # ElementContent: SE(ServiceScope), SE(FreeService)
-                if p + 5 <= n:  # the event code and FreeService in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
@@ -16671,8 +16479,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2789
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -17494,11 +17302,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 154:  # FirstStartTag: AT(Algorithm), AT(Encoding), AT(Id), AT(Id), AT(Id), AT(MimeType), AT(Name), AT(Target), AT(Type), AT(URI), AT(*), SE(AC_EVChargeParameter), SE(AC_EVSEChargeParameter), SE(AC_EVSEStatus), SE(AC_EVSEStatus), SE(AuthorizationReq), SE(AuthorizationRes), SE(Body), SE(BodyElement), SE(BulkChargingComplete), SE(BulkChargingComplete), SE(BulkSOC), SE(CableCheckReq), SE(CableCheckRes), SE(CanonicalizationMethod), SE(Certificate), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargeProgress), SE(ChargeService), SE(ChargingComplete), SE(ChargingComplete), SE(ChargingProfile), SE(ChargingProfileEntryMaxNumberOfPhasesInUse), SE(ChargingProfileEntryMaxPower), SE(ChargingProfileEntryStart), SE(ChargingSession), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ConsumptionCost), SE(ContractSignatureCertChain), SE(ContractSignatureEncryptedPrivateKey), SE(Cost), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(DC_EVChargeParameter), SE(DC_EVPowerDeliveryParameter), SE(DC_EVSEChargeParameter), SE(DC_EVSEStatus), SE(DC_EVSEStatus), SE(DC_EVStatus), SE(DC_EVStatus), SE(DHpublickey), SE(DSAKeyValue), SE(DepartureTime), SE(DigestMethod), SE(DigestValue), SE(EAmount), SE(EPriceLevel), SE(EVCCID), SE(EVChargeParameter), SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(EVErrorCode), SE(EVMaxCurrent), SE(EVMaxVoltage), SE(EVMaximumCurrentLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit), SE(EVMaximumVoltageLimit), SE(EVMinCurrent), SE(EVPowerDeliveryParameter), SE(EVRESSSOC), SE(EVReady), SE(EVSEChargeParameter), SE(EVSECurrentLimitAchieved), SE(EVSECurrentRegulationTolerance), SE(EVSEEnergyToBeDelivered), SE(EVSEID), SE(EVSEIsolationStatus), SE(EVSEMaxCurrent), SE(EVSEMaxCurrent), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMinimumCurrentLimit), SE(EVSEMinimumVoltageLimit), SE(EVSENominalVoltage), SE(EVSENotification), SE(EVSEPeakCurrentRipple), SE(EVSEPowerLimitAchieved), SE(EVSEPresentCurrent), SE(EVSEPresentVoltage), SE(EVSEProcessing), SE(EVSEStatus), SE(EVSEStatusCode), SE(EVSETimeStamp), SE(EVSEVoltageLimitAchieved), SE(EVStatus), SE(EVTargetCurrent), SE(EVTargetVoltage), SE(EnergyTransferMode), SE(Entry), SE(Exponent), SE(FaultCode), SE(FaultMsg), SE(FreeService), SE(FullSOC), SE(G), SE(GenChallenge), SE(HMACOutputLength), SE(Header), SE(J), SE(KeyInfo), SE(KeyName), SE(KeyValue), SE(ListOfRootCertificateIDs), SE(Manifest), SE(MaxEntriesSAScheduleTuple), SE(MeterID), SE(MeterInfo), SE(MeterReading), SE(MeterStatus), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(MgmtData), SE(Modulus), SE(Multiplier), SE(Notification), SE(NotificationMaxDelay), SE(NumEPriceLevels), SE(OEMProvisioningCert), SE(Object), SE(P), SE(PGPData), SE(PGPKeyID), SE(PGPKeyPacket), SE(PMax), SE(PMaxSchedule), SE(PMaxScheduleEntry), SE(Parameter), SE(ParameterSet), SE(ParameterSetID), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentOption), SE(PaymentOptionList), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PgenCounter), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ProfileEntry), SE(Q), SE(RCD), SE(RSAKeyValue), SE(ReceiptRequired), SE(Reference), SE(RelativeTimeInterval), SE(RemainingTimeToBulkSoC), SE(RemainingTimeToFullSoC), SE(RequestedEnergyTransferMode), SE(ResponseCode), SE(RetrievalMethod), SE(RetryCounter), SE(RootCertificateID), SE(SAProvisioningCertificateChain), SE(SAScheduleList), SE(SAScheduleTuple), SE(SAScheduleTupleID), SE(SAScheduleTupleID), SE(SASchedules), SE(SPKIData), SE(SPKISexp), SE(SalesTariff), SE(SalesTariffDescription), SE(SalesTariffEntry), SE(SalesTariffID), SE(Seed), SE(SelectedPaymentOption), SE(SelectedService), SE(SelectedServiceList), SE(Service), SE(ServiceCategory), SE(ServiceCategory), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServiceID), SE(ServiceID), SE(ServiceList), SE(ServiceName), SE(ServiceParameterList), SE(ServiceScope), SE(ServiceScope), SE(SessionID), SE(SessionID), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(SigMeterReading), SE(Signature), SE(SignatureMethod), SE(SignatureProperties), SE(SignatureProperty), SE(SignatureValue), SE(SignedInfo), SE(SubCertificates), SE(SupportedEnergyTransferMode), SE(TMeter), SE(TimeInterval), SE(Transform), SE(Transforms), SE(Unit), SE(V2G_Message), SE(Value), SE(WeldingDetectionReq), SE(WeldingDetectionRes), SE(X509CRL), SE(X509Certificate), SE(X509Data), SE(X509IssuerName), SE(X509IssuerSerial), SE(X509SKI), SE(X509SerialNumber), SE(X509SubjectName), SE(XPath), SE(Y), SE(amount), SE(amountMultiplier), SE(boolValue), SE(byteValue), SE(costKind), SE(duration), SE(eMAID), SE(intValue), SE(physicalValue), SE(shortValue), SE(start), SE(startValue), SE(stringValue), SE(*), EE, CH[untyped]
-                if p + 30 <= n:  # the event code and AC_EVSEStatus, AC_EVSEStatus in one read
-                    c = (y := (v >> (n - p - 30)) & 1073741823) >> 21
-                else:
-                    c = (v >> (n - p - 9)) & 511
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 30 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 9)) & 511
                 p += 9
                 if c < 128:
                     if c < 64:
@@ -17575,7 +17379,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                                                if p + 21 <= n:
+                                                    y = (v >> (n - p - 21)) & 2097151
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
                                                     nf = [U5, 'AC_EVSEStatus', None, [
                                                         [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
                                                         [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
@@ -17590,7 +17398,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 14:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                                                if p + 21 <= n:
+                                                    y = (v >> (n - p - 21)) & 2097151
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
                                                     nf = [U6, 'AC_EVSEStatus', None, [
                                                         [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
                                                         [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
@@ -17852,27 +17664,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'ChargingProfileEntryMaxPower', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'ChargingProfileEntryMaxPower', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
@@ -18180,27 +17990,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EAmount', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EAmount', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EAmount', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EAmount', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 62:
@@ -18262,19 +18070,17 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 29
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t28(v, n, p, nd, 28, x)
-                                                    else:
-                                                        nf = [U6, 'EVChargeParameter', None, [
-                                                            [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t28(v, n, p, nd, 28, x)
+                                                else:
+                                                    nf = [U6, 'EVChargeParameter', None, [
+                                                        [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
@@ -18294,27 +18100,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVEnergyCapacity', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVEnergyCapacity', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 66:
@@ -18335,27 +18139,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVEnergyRequest', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVEnergyRequest', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
@@ -18390,27 +18192,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMaxCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
@@ -18430,27 +18230,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMaxVoltage', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaxVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 70:
@@ -18471,27 +18269,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVMaximumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
@@ -18511,27 +18307,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMaximumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                 else:
                                     if c < 76:
@@ -18554,27 +18348,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVMaximumPowerLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
@@ -18594,27 +18386,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMaximumPowerLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 74:
@@ -18635,27 +18425,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVMaximumVoltageLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
@@ -18675,27 +18463,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMaximumVoltageLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                     else:
                                         if c < 78:
@@ -18717,27 +18503,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMinCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMinCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVPowerDeliveryParameter)
@@ -18810,27 +18594,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSECurrentRegulationTolerance', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
@@ -18850,27 +18632,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEEnergyToBeDelivered', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                     else:
                                         if c < 86:
@@ -18930,27 +18710,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEMaxCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
@@ -18970,27 +18748,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMaxCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                 else:
                                     if c < 92:
@@ -19013,27 +18789,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEMaximumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
@@ -19053,27 +18827,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMaximumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 90:
@@ -19094,27 +18866,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
@@ -19134,27 +18904,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMaximumPowerLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                     else:
                                         if c < 94:
@@ -19176,27 +18944,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEMaximumVoltageLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
@@ -19216,27 +18982,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 94:
@@ -19257,27 +19021,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMinimumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
@@ -19297,27 +19059,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMinimumVoltageLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                         else:
                             if c < 112:
@@ -19342,27 +19102,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSENominalVoltage', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSENominalVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -19396,27 +19154,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
@@ -19449,27 +19205,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEPresentCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEPresentCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
@@ -19489,27 +19243,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEPresentVoltage', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEPresentVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 102:
@@ -19627,27 +19379,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVTargetCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVTargetCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
@@ -19667,27 +19417,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVTargetVoltage', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVTargetVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 110:
@@ -20333,27 +20081,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'PMax', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'PMax', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'PMax', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'PMax', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMaxSchedule)
@@ -20620,22 +20366,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 40
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t53(v, n, p, nd, 53, x)
-                                                    else:
-                                                        nf = [U6, 'RelativeTimeInterval', None, [
-                                                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
-                                                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
-                                                        if m > 86400:
-                                                            x.facet(m, 39, p + 14, nf, 'duration')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t53(v, n, p, nd, 53, x)
+                                                else:
+                                                    nf = [U6, 'RelativeTimeInterval', None, [
+                                                        [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                                        [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                                                    if m > 86400:
+                                                        x.facet(m, 39, p + 14, nf, 'duration')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 170:
@@ -20656,27 +20400,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
@@ -20696,27 +20438,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'RemainingTimeToFullSoC', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'RemainingTimeToFullSoC', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                     else:
                                         if c < 174:
@@ -20983,24 +20723,22 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'SelectedService', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t136(v, n, p, nd, 136, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'SelectedService', None, [
-                                                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
-                                                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'SelectedService', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t136(v, n, p, nd, 136, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'SelectedService', None, [
+                                                        [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                                        [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                     else:
                         if c < 224:
@@ -21063,21 +20801,19 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 28
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t59(v, n, p, nd, 59, x)
-                                                    else:
-                                                        nf = [U5, 'ServiceDetailReq', None, [
-                                                            [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
-                                                        if m > 65535:
-                                                            x.facet(m, 25, p + 2, nf, 'ServiceID')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t59(v, n, p, nd, 59, x)
+                                                else:
+                                                    nf = [U5, 'ServiceDetailReq', None, [
+                                                        [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                                    if m > 65535:
+                                                        x.facet(m, 25, p + 2, nf, 'ServiceID')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
@@ -21935,27 +21671,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'physicalValue', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'physicalValue', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'physicalValue', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 250:
@@ -22038,27 +21772,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'startValue', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'startValue', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'startValue', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'startValue', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}stringValue): string
@@ -22098,11 +21830,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if s < 0:
                                                     return p
             if s == 157:  # ElementContent: SE(AC_EVChargeParameter), SE(AC_EVSEChargeParameter), SE(AC_EVSEStatus), SE(AC_EVSEStatus), SE(AuthorizationReq), SE(AuthorizationRes), SE(Body), SE(BodyElement), SE(BulkChargingComplete), SE(BulkChargingComplete), SE(BulkSOC), SE(CableCheckReq), SE(CableCheckRes), SE(CanonicalizationMethod), SE(Certificate), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargeProgress), SE(ChargeService), SE(ChargingComplete), SE(ChargingComplete), SE(ChargingProfile), SE(ChargingProfileEntryMaxNumberOfPhasesInUse), SE(ChargingProfileEntryMaxPower), SE(ChargingProfileEntryStart), SE(ChargingSession), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ConsumptionCost), SE(ContractSignatureCertChain), SE(ContractSignatureEncryptedPrivateKey), SE(Cost), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(DC_EVChargeParameter), SE(DC_EVPowerDeliveryParameter), SE(DC_EVSEChargeParameter), SE(DC_EVSEStatus), SE(DC_EVSEStatus), SE(DC_EVStatus), SE(DC_EVStatus), SE(DHpublickey), SE(DSAKeyValue), SE(DepartureTime), SE(DigestMethod), SE(DigestValue), SE(EAmount), SE(EPriceLevel), SE(EVCCID), SE(EVChargeParameter), SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(EVErrorCode), SE(EVMaxCurrent), SE(EVMaxVoltage), SE(EVMaximumCurrentLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit), SE(EVMaximumVoltageLimit), SE(EVMinCurrent), SE(EVPowerDeliveryParameter), SE(EVRESSSOC), SE(EVReady), SE(EVSEChargeParameter), SE(EVSECurrentLimitAchieved), SE(EVSECurrentRegulationTolerance), SE(EVSEEnergyToBeDelivered), SE(EVSEID), SE(EVSEIsolationStatus), SE(EVSEMaxCurrent), SE(EVSEMaxCurrent), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMinimumCurrentLimit), SE(EVSEMinimumVoltageLimit), SE(EVSENominalVoltage), SE(EVSENotification), SE(EVSEPeakCurrentRipple), SE(EVSEPowerLimitAchieved), SE(EVSEPresentCurrent), SE(EVSEPresentVoltage), SE(EVSEProcessing), SE(EVSEStatus), SE(EVSEStatusCode), SE(EVSETimeStamp), SE(EVSEVoltageLimitAchieved), SE(EVStatus), SE(EVTargetCurrent), SE(EVTargetVoltage), SE(EnergyTransferMode), SE(Entry), SE(Exponent), SE(FaultCode), SE(FaultMsg), SE(FreeService), SE(FullSOC), SE(G), SE(GenChallenge), SE(HMACOutputLength), SE(Header), SE(J), SE(KeyInfo), SE(KeyName), SE(KeyValue), SE(ListOfRootCertificateIDs), SE(Manifest), SE(MaxEntriesSAScheduleTuple), SE(MeterID), SE(MeterInfo), SE(MeterReading), SE(MeterStatus), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(MgmtData), SE(Modulus), SE(Multiplier), SE(Notification), SE(NotificationMaxDelay), SE(NumEPriceLevels), SE(OEMProvisioningCert), SE(Object), SE(P), SE(PGPData), SE(PGPKeyID), SE(PGPKeyPacket), SE(PMax), SE(PMaxSchedule), SE(PMaxScheduleEntry), SE(Parameter), SE(ParameterSet), SE(ParameterSetID), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentOption), SE(PaymentOptionList), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PgenCounter), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ProfileEntry), SE(Q), SE(RCD), SE(RSAKeyValue), SE(ReceiptRequired), SE(Reference), SE(RelativeTimeInterval), SE(RemainingTimeToBulkSoC), SE(RemainingTimeToFullSoC), SE(RequestedEnergyTransferMode), SE(ResponseCode), SE(RetrievalMethod), SE(RetryCounter), SE(RootCertificateID), SE(SAProvisioningCertificateChain), SE(SAScheduleList), SE(SAScheduleTuple), SE(SAScheduleTupleID), SE(SAScheduleTupleID), SE(SASchedules), SE(SPKIData), SE(SPKISexp), SE(SalesTariff), SE(SalesTariffDescription), SE(SalesTariffEntry), SE(SalesTariffID), SE(Seed), SE(SelectedPaymentOption), SE(SelectedService), SE(SelectedServiceList), SE(Service), SE(ServiceCategory), SE(ServiceCategory), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServiceID), SE(ServiceID), SE(ServiceList), SE(ServiceName), SE(ServiceParameterList), SE(ServiceScope), SE(ServiceScope), SE(SessionID), SE(SessionID), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(SigMeterReading), SE(Signature), SE(SignatureMethod), SE(SignatureProperties), SE(SignatureProperty), SE(SignatureValue), SE(SignedInfo), SE(SubCertificates), SE(SupportedEnergyTransferMode), SE(TMeter), SE(TimeInterval), SE(Transform), SE(Transforms), SE(Unit), SE(V2G_Message), SE(Value), SE(WeldingDetectionReq), SE(WeldingDetectionRes), SE(X509CRL), SE(X509Certificate), SE(X509Data), SE(X509IssuerName), SE(X509IssuerSerial), SE(X509SKI), SE(X509SerialNumber), SE(X509SubjectName), SE(XPath), SE(Y), SE(amount), SE(amountMultiplier), SE(boolValue), SE(byteValue), SE(costKind), SE(duration), SE(eMAID), SE(intValue), SE(physicalValue), SE(shortValue), SE(start), SE(startValue), SE(stringValue), SE(*), EE, CH[untyped]
-                if p + 29 <= n:  # the event code and AC_EVSEStatus, AC_EVSEStatus in one read
-                    c = (y := (v >> (n - p - 29)) & 536870911) >> 21
-                else:
-                    c = (v >> (n - p - 8)) & 255
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 29 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 8)) & 255
                 p += 8
                 if c < 123:
                     if c < 61:
@@ -22122,7 +21850,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             p = t2(v, n, p, nd, 2, x)
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                                            if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                                            if p + 21 <= n:
+                                                y = (v >> (n - p - 21)) & 2097151
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                                            if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
                                                 nf = [U5, 'AC_EVSEStatus', None, [
                                                     [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
                                                     [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
@@ -22137,7 +21869,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 5:
                                             if c == 3:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                                                if p + 21 <= n:
+                                                    y = (v >> (n - p - 21)) & 2097151
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
                                                     nf = [U6, 'AC_EVSEStatus', None, [
                                                         [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
                                                         [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
@@ -22371,27 +22107,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'ChargingProfileEntryMaxPower', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'ChargingProfileEntryMaxPower', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 28:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
@@ -22677,27 +22411,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EAmount', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EAmount', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EAmount', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EAmount', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 51:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
@@ -22753,19 +22485,17 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 29
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t28(v, n, p, nd, 28, x)
-                                                    else:
-                                                        nf = [U6, 'EVChargeParameter', None, [
-                                                            [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t28(v, n, p, nd, 28, x)
+                                                else:
+                                                    nf = [U6, 'EVChargeParameter', None, [
+                                                        [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
                                                 if p + 41 <= n:
@@ -22784,27 +22514,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVEnergyCapacity', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVEnergyCapacity', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 55:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
@@ -22824,27 +22552,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVEnergyRequest', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVEnergyRequest', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
                                                 if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
@@ -22877,27 +22603,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMaxCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
                                                 if p + 41 <= n:
@@ -22916,27 +22640,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMaxVoltage', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaxVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 59:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
@@ -22956,27 +22678,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVMaximumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
                                                 if p + 41 <= n:
@@ -22995,27 +22715,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMaximumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                     else:
                         if c < 92:
                             if c < 76:
@@ -23039,27 +22757,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     z, q = y & 3, 41
                                                 else:
                                                     z = 1  # a longer integer
-                                                if z:
-                                                    nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                                    ch.append(nd)
-                                                    p = t90(v, n, p, nd, 90, x)
-                                                else:
-                                                    if y & 67108864:
-                                                        m = -m - 1
-                                                    nf = [U5, 'EVMaximumPowerLimit', None, [
-                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                    if ((y >> 36) & 7) > 6:
-                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                    if m < -32768 or m > 32767:
-                                                        x.facet(m, 28, p + 14, nf, 'Value')
-                                                    ch.append(nf)
-                                                    p += q
                                             else:
+                                                z = 1
+                                            if z:  # not the run: the type's own function
                                                 nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t90(v, n, p, nd, 90, x)
+                                            else:
+                                                if y & 67108864:
+                                                    m = -m - 1
+                                                nf = [U5, 'EVMaximumPowerLimit', None, [
+                                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                if ((y >> 36) & 7) > 6:
+                                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                if m < -32768 or m > 32767:
+                                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                                ch.append(nf)
+                                                p += q
                                         elif c == 62:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
                                             if p + 41 <= n:
@@ -23078,27 +22794,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     z, q = y & 3, 41
                                                 else:
                                                     z = 1  # a longer integer
-                                                if z:
-                                                    nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                                    ch.append(nd)
-                                                    p = t90(v, n, p, nd, 90, x)
-                                                else:
-                                                    if y & 67108864:
-                                                        m = -m - 1
-                                                    nf = [U6, 'EVMaximumPowerLimit', None, [
-                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                    if ((y >> 36) & 7) > 6:
-                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                    if m < -32768 or m > 32767:
-                                                        x.facet(m, 28, p + 14, nf, 'Value')
-                                                    ch.append(nf)
-                                                    p += q
                                             else:
+                                                z = 1
+                                            if z:  # not the run: the type's own function
                                                 nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t90(v, n, p, nd, 90, x)
+                                            else:
+                                                if y & 67108864:
+                                                    m = -m - 1
+                                                nf = [U6, 'EVMaximumPowerLimit', None, [
+                                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                if ((y >> 36) & 7) > 6:
+                                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                if m < -32768 or m > 32767:
+                                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                                ch.append(nf)
+                                                p += q
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumVoltageLimit)
                                             if p + 41 <= n:
@@ -23117,27 +22831,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     z, q = y & 3, 41
                                                 else:
                                                     z = 1  # a longer integer
-                                                if z:
-                                                    nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                    ch.append(nd)
-                                                    p = t90(v, n, p, nd, 90, x)
-                                                else:
-                                                    if y & 67108864:
-                                                        m = -m - 1
-                                                    nf = [U5, 'EVMaximumVoltageLimit', None, [
-                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                    if ((y >> 36) & 7) > 6:
-                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                    if m < -32768 or m > 32767:
-                                                        x.facet(m, 28, p + 14, nf, 'Value')
-                                                    ch.append(nf)
-                                                    p += q
                                             else:
+                                                z = 1
+                                            if z:  # not the run: the type's own function
                                                 nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t90(v, n, p, nd, 90, x)
+                                            else:
+                                                if y & 67108864:
+                                                    m = -m - 1
+                                                nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                if ((y >> 36) & 7) > 6:
+                                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                if m < -32768 or m > 32767:
+                                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                                ch.append(nf)
+                                                p += q
                                     else:
                                         if c < 66:
                                             if c == 64:
@@ -23158,27 +22870,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMaximumVoltageLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
                                                 if p + 41 <= n:
@@ -23197,27 +22907,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVMinCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMinCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 66:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVPowerDeliveryParameter)
@@ -23283,27 +22991,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSECurrentRegulationTolerance', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                     else:
                                         if c < 74:
                                             if c == 72:
@@ -23324,27 +23030,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEEnergyToBeDelivered', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                                                 if not (v >> (n - p - 1)) & 1:
@@ -23399,27 +23103,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEMaxCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                             else:
                                 if c < 84:
                                     if c < 80:
@@ -23442,27 +23144,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMaxCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
                                                 if p + 41 <= n:
@@ -23481,27 +23181,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEMaximumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 78:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
@@ -23521,27 +23219,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMaximumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
                                                 if p + 41 <= n:
@@ -23560,27 +23256,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                     else:
                                         if c < 82:
                                             if c == 80:
@@ -23601,27 +23295,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMaximumPowerLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumVoltageLimit)
                                                 if p + 41 <= n:
@@ -23640,27 +23332,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEMaximumVoltageLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 82:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
@@ -23680,27 +23370,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
                                                 if p + 41 <= n:
@@ -23719,27 +23407,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMinimumCurrentLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                 else:
                                     if c < 88:
                                         if c < 86:
@@ -23761,27 +23447,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEMinimumVoltageLimit', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
                                                 if p + 41 <= n:
@@ -23800,27 +23484,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSENominalVoltage', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSENominalVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 86:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -23852,27 +23534,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                     else:
                                         if c < 90:
                                             if c == 88:
@@ -23903,27 +23583,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEPresentCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEPresentCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 90:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
@@ -23943,27 +23621,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVSEPresentVoltage', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEPresentVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
@@ -24074,27 +23750,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVTargetCurrent', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVTargetCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
                                                 if p + 41 <= n:
@@ -24113,27 +23787,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'EVTargetVoltage', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVTargetVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                 else:
                                     if c < 103:
                                         if c < 101:
@@ -24740,27 +24412,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'PMax', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'PMax', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'PMax', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'PMax', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 136:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMaxSchedule)
@@ -25003,22 +24673,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 40
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t53(v, n, p, nd, 53, x)
-                                                    else:
-                                                        nf = [U6, 'RelativeTimeInterval', None, [
-                                                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
-                                                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
-                                                        if m > 86400:
-                                                            x.facet(m, 39, p + 14, nf, 'duration')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t53(v, n, p, nd, 53, x)
+                                                else:
+                                                    nf = [U6, 'RelativeTimeInterval', None, [
+                                                        [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                                        [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                                                    if m > 86400:
+                                                        x.facet(m, 39, p + 14, nf, 'duration')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
                                                 if p + 41 <= n:
@@ -25037,27 +24705,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                 else:
                                     if c < 164:
                                         if c < 162:
@@ -25079,27 +24745,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U5, 'RemainingTimeToFullSoC', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'RemainingTimeToFullSoC', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
                                                 if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
@@ -25346,24 +25010,22 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'SelectedService', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t136(v, n, p, nd, 136, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'SelectedService', None, [
-                                                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
-                                                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'SelectedService', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t136(v, n, p, nd, 136, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'SelectedService', None, [
+                                                        [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                                        [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SelectedServiceList)
                                                 nd = [U5, 'SelectedServiceList', None, None, None, -1, None]
@@ -25418,21 +25080,19 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     z, q = y & 3, 28
                                                 else:
                                                     z = 1  # a longer integer
-                                                if z:
-                                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                                    ch.append(nd)
-                                                    p = t59(v, n, p, nd, 59, x)
-                                                else:
-                                                    nf = [U5, 'ServiceDetailReq', None, [
-                                                        [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
-                                                    if m > 65535:
-                                                        x.facet(m, 25, p + 2, nf, 'ServiceID')
-                                                    ch.append(nf)
-                                                    p += q
                                             else:
+                                                z = 1
+                                            if z:  # not the run: the type's own function
                                                 nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
                                                 ch.append(nd)
                                                 p = t59(v, n, p, nd, 59, x)
+                                            else:
+                                                nf = [U5, 'ServiceDetailReq', None, [
+                                                    [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                                if m > 65535:
+                                                    x.facet(m, 25, p + 2, nf, 'ServiceID')
+                                                ch.append(nf)
+                                                p += q
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
                                             nd = [U5, 'ServiceDetailRes', None, None, None, -1, None]
@@ -26237,27 +25897,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'physicalValue', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'physicalValue', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'physicalValue', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
@@ -26335,27 +25993,25 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         z, q = y & 3, 41
                                                     else:
                                                         z = 1  # a longer integer
-                                                    if z:
-                                                        nd = [U6, 'startValue', None, None, None, -1, None]
-                                                        ch.append(nd)
-                                                        p = t90(v, n, p, nd, 90, x)
-                                                    else:
-                                                        if y & 67108864:
-                                                            m = -m - 1
-                                                        nf = [U6, 'startValue', None, [
-                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
-                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
-                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                                        if ((y >> 36) & 7) > 6:
-                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
-                                                        if m < -32768 or m > 32767:
-                                                            x.facet(m, 28, p + 14, nf, 'Value')
-                                                        ch.append(nf)
-                                                        p += q
                                                 else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
                                                     nd = [U6, 'startValue', None, None, None, -1, None]
                                                     ch.append(nd)
                                                     p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'startValue', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                     else:
                                         if c < 244:
                                             if c == 242:

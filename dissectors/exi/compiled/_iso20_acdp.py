@@ -5539,24 +5539,22 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'Amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'Amount', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'Amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'Amount', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 253
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -5583,24 +5581,22 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'CostPerUnit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'CostPerUnit', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'CostPerUnit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'CostPerUnit', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 255
                 else:
                     p, s = x.escape(v, n, p, e, 253, c)
@@ -6062,24 +6058,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t36(v, n, p, nd, 36, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 5, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6266,24 +6260,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t36(v, n, p, nd, 36, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 5, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6457,24 +6449,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t36(v, n, p, nd, 36, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 5, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6634,24 +6624,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t36(v, n, p, nd, 36, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 5, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                     else:
                         if c == 6:
@@ -6836,24 +6824,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t36(v, n, p, nd, 36, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 5, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                     else:
                         if c == 5:
@@ -6995,24 +6981,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t36(v, n, p, nd, 36, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'BatteryEnergyCapacity', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 275
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -7111,24 +7095,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t36(v, n, p, nd, 36, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'BatteryEnergyCapacity', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 275
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -7184,24 +7166,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t36(v, n, p, nd, 36, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'BatteryEnergyCapacity', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 275
                 else:
                     if c == 2:
@@ -7242,24 +7222,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'BatteryEnergyCapacity', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'BatteryEnergyCapacity', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 275
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -7809,24 +7787,22 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t36(v, n, p, nd, 36, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVWLANStrength', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVWLANStrength', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 301
                     else:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVCPStatus): enumeration of 5 (3 bits)
@@ -7909,24 +7885,22 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t36(v, n, p, nd, 36, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVWLANStrength', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVWLANStrength', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 301
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVCPStatus): enumeration of 5 (3 bits)
@@ -9127,11 +9101,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 323:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if p + 22 <= n:  # the event code and MeterStatus in one read
-                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
-                else:
-                    c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -9160,23 +9130,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 324
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('MeterStatus')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MeterStatus') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -9191,18 +9145,19 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t39(v, n, p, nd, 39, x)
+                            else:
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
+                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
                         s = 325
                 else:
                     if c == 2:
@@ -9956,24 +9911,22 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'Amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'Amount', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'Amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'Amount', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 356
                 else:
                     p, s = x.escape(v, n, p, e, 354, c)
@@ -10353,11 +10306,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 374:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -10367,8 +10316,8 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 376
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -10732,24 +10681,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 390
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10776,24 +10723,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 390
                 else:
                     p, s = x.escape(v, n, p, e, 389, c)
@@ -10820,24 +10765,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 392
                 else:
                     p, s = x.escape(v, n, p, e, 390, c)
@@ -10864,24 +10807,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 393
                 else:
                     p, s = x.escape(v, n, p, e, 392, c)
@@ -11332,24 +11273,22 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t36(v, n, p, nd, 36, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVTargetEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 420
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -11365,24 +11304,22 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t36(v, n, p, nd, 36, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 421
                 else:
                     if c == 2:
@@ -11399,24 +11336,22 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t36(v, n, p, nd, 36, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 422
                     elif c == 3:
                         return p  # EE
@@ -11445,24 +11380,22 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 421
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -11478,24 +11411,22 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 422
                 elif c == 2:
                     return p  # EE
@@ -11524,24 +11455,22 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 422
                 elif c == 1:
                     return p  # EE

@@ -3514,11 +3514,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 279:  # ElementContent: SE(EVPowerProfile), SE(BPT_ChannelSelection), EE
-                if p + 5 <= n:  # the event code and BPT_ChannelSelection in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerProfile)
@@ -3528,8 +3524,8 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 280
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}BPT_ChannelSelection): enumeration of 2 (1 bits)
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'BPT_ChannelSelection', None, None, E5[y], 5, None])
                         p += 3
                     else:
@@ -4841,22 +4837,20 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'SelectedEnergyTransferService', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t148(v, n, p, nd, 148, x)
-                        else:
-                            nf = [U5, 'SelectedEnergyTransferService', None, [
-                                [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
-                                [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
-                            if m > 65535:
-                                x.facet(m, 2, p + 13, nf, 'ParameterSetID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'SelectedEnergyTransferService', None, None, None, -1, None]
                         ch.append(nd)
                         p = t148(v, n, p, nd, 148, x)
+                    else:
+                        nf = [U5, 'SelectedEnergyTransferService', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                            [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                        if m > 65535:
+                            x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 336
                 else:
                     p, s = x.escape(v, n, p, e, 334, c)
@@ -6096,11 +6090,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 395:  # ElementContent: SE(Receipt), SE(Dynamic_SMDTControlMode), SE(Scheduled_SMDTControlMode)
-                if p + 30 <= n:  # the event code and Scheduled_SMDTControlMode in one read
-                    c = (y := (v >> (n - p - 30)) & 1073741823) >> 28
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 30 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Receipt)
@@ -6116,7 +6106,11 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 397
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Scheduled_SMDTControlMode)
-                    if not y & 201326592:  # SelectedScheduleTupleID and the EE code in the block's read
+                    if p + 28 <= n:
+                        y = (v >> (n - p - 28)) & 268435455
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                    if not y & 201326592:  # SelectedScheduleTupleID and the EE code in one read
                         if not y & 33554432:  # SelectedScheduleTupleID: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 12
@@ -6128,32 +6122,26 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 28
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t147(v, n, p, nd, 147, x)
-                        else:
-                            nf = [U5, 'Scheduled_SMDTControlMode', None, [
-                                [U5, 'SelectedScheduleTupleID', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 33, p + 2, nf, 'SelectedScheduleTupleID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
                         ch.append(nd)
                         p = t147(v, n, p, nd, 147, x)
+                    else:
+                        nf = [U5, 'Scheduled_SMDTControlMode', None, [
+                            [U5, 'SelectedScheduleTupleID', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 33, p + 2, nf, 'SelectedScheduleTupleID')
+                        ch.append(nf)
+                        p += q
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, 395, c)
                     if s < 0:
                         return p
             if s == 396:  # ElementContent: SE(Dynamic_SMDTControlMode), SE(Scheduled_SMDTControlMode)
-                if p + 30 <= n:  # the event code and Scheduled_SMDTControlMode in one read
-                    c = (y := (v >> (n - p - 30)) & 1073741823) >> 28
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 30 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Dynamic_SMDTControlMode)
@@ -6163,7 +6151,11 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 397
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Scheduled_SMDTControlMode)
-                    if not y & 201326592:  # SelectedScheduleTupleID and the EE code in the block's read
+                    if p + 28 <= n:
+                        y = (v >> (n - p - 28)) & 268435455
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                    if not y & 201326592:  # SelectedScheduleTupleID and the EE code in one read
                         if not y & 33554432:  # SelectedScheduleTupleID: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 12
@@ -6175,21 +6167,19 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 28
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t147(v, n, p, nd, 147, x)
-                        else:
-                            nf = [U5, 'Scheduled_SMDTControlMode', None, [
-                                [U5, 'SelectedScheduleTupleID', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 33, p + 2, nf, 'SelectedScheduleTupleID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
                         ch.append(nd)
                         p = t147(v, n, p, nd, 147, x)
+                    else:
+                        nf = [U5, 'Scheduled_SMDTControlMode', None, [
+                            [U5, 'SelectedScheduleTupleID', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 33, p + 2, nf, 'SelectedScheduleTupleID')
+                        ch.append(nf)
+                        p += q
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, 396, c)
@@ -7960,11 +7950,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 56:  # FirstStartTag: AT(Id), SE(TimeAnchor)
-                if p + 20 <= n:  # the event code and TimeAnchor in one read
-                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # AT({urn:iso:std:iso:15118:-20:CommonMessages}Id): string
@@ -7973,21 +7959,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 440
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if not y & 131072:  # the CH code, value and EE code in the block's read
-                        if not y & 65536:  # one 7-bit group, the EE code right after it
-                            m, q, z = (y >> 9) & 127, p + 9, y & 256
-                        elif not y & 256:  # two groups, then the EE code
-                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
-                        else:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                            z = (v >> (n - q - 1)) & 1
-                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
                         if not y & 128:
                             m, q = y & 127, p + 9
                         elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
@@ -8000,18 +7972,19 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        z = (v >> (n - q - 1)) & 1
+                        if (v >> (n - q - 1)) & 1:
+                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                            p = q + 1
                     else:
-                        z = 1  # the element's own function reads it
-                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
-                    else:
-                        if m > 18446744073709551615:
-                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                        p = q + 1
                     s = 441
                 else:
                     p, s = x.escape(v, n, p, e, 56, c)
@@ -8293,24 +8266,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'MinimumCost', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'MinimumCost', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'MinimumCost', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'MinimumCost', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 448
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumCost)
@@ -8326,24 +8297,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'MaximumCost', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'MaximumCost', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'MaximumCost', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'MaximumCost', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 449
                 else:
                     if c == 2:
@@ -8383,24 +8352,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'MaximumCost', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'MaximumCost', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'MaximumCost', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'MaximumCost', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 449
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRules)
@@ -8668,24 +8635,22 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'ServiceFee', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'ServiceFee', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'ServiceFee', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'ServiceFee', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 464
                 else:
                     p, s = x.escape(v, n, p, e, 462, c)
@@ -8737,24 +8702,22 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'Amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'Amount', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'Amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'Amount', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 465
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -8781,24 +8744,22 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'CostPerUnit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'CostPerUnit', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'CostPerUnit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'CostPerUnit', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 467
                 else:
                     p, s = x.escape(v, n, p, e, 465, c)
@@ -9716,24 +9677,22 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t61(v, n, p, nd, 61, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9920,24 +9879,22 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t61(v, n, p, nd, 61, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -10111,24 +10068,22 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t61(v, n, p, nd, 61, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -10288,24 +10243,22 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t61(v, n, p, nd, 61, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                     else:
                         if c == 6:
@@ -10490,24 +10443,22 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t61(v, n, p, nd, 61, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'BatteryEnergyCapacity', None, [
-                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                     else:
                         if c == 5:
@@ -10649,24 +10600,22 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'BatteryEnergyCapacity', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 511
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -10765,24 +10714,22 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'BatteryEnergyCapacity', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 511
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -10838,24 +10785,22 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'BatteryEnergyCapacity', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 511
                 else:
                     if c == 2:
@@ -10896,24 +10841,22 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'BatteryEnergyCapacity', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'BatteryEnergyCapacity', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 511
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -11107,24 +11050,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 515, c)
@@ -11168,24 +11109,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 517, c)
@@ -11212,24 +11151,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 518, c)
@@ -11256,24 +11193,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 520
                 else:
                     p, s = x.escape(v, n, p, e, 519, c)
@@ -11300,24 +11235,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 521
                 else:
                     p, s = x.escape(v, n, p, e, 520, c)
@@ -11344,24 +11277,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumV2XEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumV2XEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 522
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumV2XEnergyRequest)
@@ -11377,24 +11308,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumV2XEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumV2XEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 523
                 elif c == 2:
                     return p  # EE
@@ -11423,24 +11352,22 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumV2XEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumV2XEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 523
                 elif c == 1:
                     return p  # EE
@@ -12180,11 +12107,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 549:  # ElementContent: SE(Dynamic_EVPPTControlMode), SE(Scheduled_EVPPTControlMode)
-                if p + 19 <= n:  # the event code and Scheduled_EVPPTControlMode in one read
-                    c = (y := (v >> (n - p - 19)) & 524287) >> 17
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 19 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Dynamic_EVPPTControlMode)
@@ -12194,7 +12117,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 551
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Scheduled_EVPPTControlMode)
-                    if not y & 114811:  # SelectedScheduleTupleID, PowerToleranceAcceptance and the EE code in the block's read
+                    if p + 17 <= n:
+                        y = (v >> (n - p - 17)) & 131071
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                    if not y & 114811:  # SelectedScheduleTupleID, PowerToleranceAcceptance and the EE code in one read
                         nf = [U5, 'Scheduled_EVPPTControlMode', None, [
                             [U5, 'SelectedScheduleTupleID', None, None, ((y >> 7) & 127), 1, None],
                             [U5, 'PowerToleranceAcceptance', None, None, E32[((y >> 2) & 1)], 5, None]], None, -1, None]
@@ -12391,24 +12318,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Power', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'Power', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Power', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 2605
                 else:
                     p, s = x.escape(v, n, p, e, 2603, c)
@@ -12435,24 +12360,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Power_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'Power_L2', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Power_L2', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power_L2', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 2606
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power_L3)
@@ -12468,24 +12391,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Power_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'Power_L3', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Power_L3', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power_L3', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 2607
                 elif c == 2:
                     return p  # EE
@@ -12514,24 +12435,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Power_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'Power_L3', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Power_L3', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power_L3', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 2607
                 elif c == 1:
                     return p  # EE
@@ -12797,24 +12716,22 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Power', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'Power', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Power', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 3638
                 else:
                     p, s = x.escape(v, n, p, e, 3636, c)
@@ -12866,24 +12783,22 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EnergyFee', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EnergyFee', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EnergyFee', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 3639
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12910,24 +12825,22 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'PowerRangeStart', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerRangeStart', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 3641
                 else:
                     p, s = x.escape(v, n, p, e, 3639, c)
@@ -14711,11 +14624,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 4747:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if p + 22 <= n:  # the event code and MeterStatus in one read
-                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
-                else:
-                    c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -14744,23 +14653,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 4748
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('MeterStatus')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MeterStatus') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -14775,18 +14668,19 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t75(v, n, p, nd, 75, x)
+                            else:
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
+                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
                         s = 4749
                 else:
                     if c == 2:
@@ -15113,11 +15007,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 119 or s == 4759:  # FirstStartTag, ElementContent: SE(OverstayRuleDescription), SE(StartTime)
-                if p + 20 <= n:  # the event code and StartTime in one read
-                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string maxLength 160
@@ -15145,21 +15035,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4757
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}StartTime): unsigned 0..4294967295
-                    if not y & 131072:  # the CH code, value and EE code in the block's read
-                        if not y & 65536:  # one 7-bit group, the EE code right after it
-                            m, q, z = (y >> 9) & 127, p + 9, y & 256
-                        elif not y & 256:  # two groups, then the EE code
-                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
-                        else:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('StartTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'StartTime') from None
-                            z = (v >> (n - q - 1)) & 1
-                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
                         if not y & 128:
                             m, q = y & 127, p + 9
                         elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
@@ -15172,18 +15048,19 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'StartTime') from None
-                        z = (v >> (n - q - 1)) & 1
+                        if (v >> (n - q - 1)) & 1:
+                            nd = [U5, 'StartTime', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'StartTime')
+                            ch.append([U5, 'StartTime', None, None, m, 1, None])
+                            p = q + 1
                     else:
-                        z = 1  # the element's own function reads it
-                    if z:
                         nd = [U5, 'StartTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
-                    else:
-                        if m > 4294967295:
-                            x.facet(m, 12, p + 1, e, 'StartTime')
-                        ch.append([U5, 'StartTime', None, None, m, 1, None])
-                        p = q + 1
                     s = 4758
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -15263,24 +15140,22 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'OverstayFee', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'OverstayFee', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'OverstayFee', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'OverstayFee', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4760
                 else:
                     p, s = x.escape(v, n, p, e, 4758, c)
@@ -15431,24 +15306,22 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'OverstayPowerThreshold', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'OverstayPowerThreshold', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4763
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRule)
@@ -15481,24 +15354,22 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'OverstayPowerThreshold', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'OverstayPowerThreshold', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4763
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRule)
@@ -15738,24 +15609,22 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'rationalNumber', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'rationalNumber', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'rationalNumber', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'rationalNumber', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 4778
                     elif c == 5:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string maxLength 80
@@ -16217,24 +16086,22 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'AvailableEnergy', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'AvailableEnergy', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'AvailableEnergy', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'AvailableEnergy', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4827
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerTolerance)
@@ -16250,24 +16117,22 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'PowerTolerance', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'PowerTolerance', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'PowerTolerance', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerTolerance', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4828
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerScheduleEntries)
@@ -16300,24 +16165,22 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'PowerTolerance', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'PowerTolerance', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'PowerTolerance', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerTolerance', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4828
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerScheduleEntries)
@@ -16472,11 +16335,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 131:  # FirstStartTag: AT(Id), SE(TimeAnchor)
-                if p + 20 <= n:  # the event code and TimeAnchor in one read
-                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # AT({urn:iso:std:iso:15118:-20:CommonMessages}Id): string
@@ -16485,21 +16344,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 5857
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if not y & 131072:  # the CH code, value and EE code in the block's read
-                        if not y & 65536:  # one 7-bit group, the EE code right after it
-                            m, q, z = (y >> 9) & 127, p + 9, y & 256
-                        elif not y & 256:  # two groups, then the EE code
-                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
-                        else:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                            z = (v >> (n - q - 1)) & 1
-                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
                         if not y & 128:
                             m, q = y & 127, p + 9
                         elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
@@ -16512,18 +16357,19 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        z = (v >> (n - q - 1)) & 1
+                        if (v >> (n - q - 1)) & 1:
+                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                            p = q + 1
                     else:
-                        z = 1  # the element's own function reads it
-                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
-                    else:
-                        if m > 18446744073709551615:
-                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                        p = q + 1
                     s = 5858
                 else:
                     p, s = x.escape(v, n, p, e, 131, c)
@@ -16636,11 +16482,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 5860:  # ElementContent: SE(PriceScheduleDescription), SE(NumberOfPriceLevels)
-                if p + 12 <= n:  # the event code and NumberOfPriceLevels in one read
-                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string maxLength 160
@@ -16668,8 +16510,8 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 5861
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}NumberOfPriceLevels): n-bit 0..255 (8 bits)
-                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
-                        y = (y >> 1) & 255
+                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
+                        y >>= 1
                         ch.append([U5, 'NumberOfPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -16963,24 +16805,22 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EnergyFee', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EnergyFee', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EnergyFee', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 6892
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -17008,24 +16848,22 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'ParkingFee', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'ParkingFee', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'ParkingFee', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'ParkingFee', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 6894
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingFeePeriod): unsigned 0..4294967295
@@ -17111,24 +16949,22 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'PowerRangeStart', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerRangeStart', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 6898
                     else:
                         p, s = x.escape(v, n, p, e, 6892, c)
@@ -17256,24 +17092,22 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'PowerRangeStart', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerRangeStart', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 6898
                     else:
                         p, s = x.escape(v, n, p, e, 6894, c)
@@ -17357,24 +17191,22 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'PowerRangeStart', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerRangeStart', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 6898
                 else:
                     p, s = x.escape(v, n, p, e, 6895, c)
@@ -17416,24 +17248,22 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'PowerRangeStart', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerRangeStart', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 6898
                 else:
                     p, s = x.escape(v, n, p, e, 6896, c)
@@ -17460,24 +17290,22 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'PowerRangeStart', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerRangeStart', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 6898
                 else:
                     p, s = x.escape(v, n, p, e, 6897, c)
@@ -18520,24 +18348,22 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVTargetEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7976
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
@@ -18557,24 +18383,22 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7977
                 else:
                     if c == 3:
@@ -18595,24 +18419,22 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7978
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
@@ -18648,24 +18470,22 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVTargetEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7976
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
@@ -18681,24 +18501,22 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7977
                 else:
                     if c == 2:
@@ -18715,24 +18533,22 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7978
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
@@ -18768,24 +18584,22 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7977
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
@@ -18801,24 +18615,22 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7978
                 else:
                     if c == 2:
@@ -18854,24 +18666,22 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 7978
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
@@ -19223,22 +19033,20 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'SelectedService', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t148(v, n, p, nd, 148, x)
-                        else:
-                            nf = [U5, 'SelectedService', None, [
-                                [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
-                                [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
-                            if m > 65535:
-                                x.facet(m, 2, p + 13, nf, 'ParameterSetID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'SelectedService', None, None, None, -1, None]
                         ch.append(nd)
                         p = t148(v, n, p, nd, 148, x)
+                    else:
+                        nf = [U5, 'SelectedService', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                            [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                        if m > 65535:
+                            x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 7990
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -19265,22 +19073,20 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'SelectedService', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t148(v, n, p, nd, 148, x)
-                        else:
-                            nf = [U5, 'SelectedService', None, [
-                                [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
-                                [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
-                            if m > 65535:
-                                x.facet(m, 2, p + 13, nf, 'ParameterSetID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'SelectedService', None, None, None, -1, None]
                         ch.append(nd)
                         p = t148(v, n, p, nd, 148, x)
+                    else:
+                        nf = [U5, 'SelectedService', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                            [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                        if m > 65535:
+                            x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 7992
                 elif c == 1:
                     return p  # EE
@@ -19309,22 +19115,20 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'SelectedService', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t148(v, n, p, nd, 148, x)
-                        else:
-                            nf = [U5, 'SelectedService', None, [
-                                [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
-                                [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
-                            if m > 65535:
-                                x.facet(m, 2, p + 13, nf, 'ParameterSetID')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'SelectedService', None, None, None, -1, None]
                         ch.append(nd)
                         p = t148(v, n, p, nd, 148, x)
+                    else:
+                        nf = [U5, 'SelectedService', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                            [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                        if m > 65535:
+                            x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -20105,24 +19909,22 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'Amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'Amount', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'Amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'Amount', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8199
                 else:
                     p, s = x.escape(v, n, p, e, 8197, c)
@@ -20207,11 +20009,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8200:  # ElementContent: SE(TaxRuleName), SE(TaxRate)
-                if p + 42 <= n:  # the event code and TaxRate in one read
-                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleName): string maxLength 80
@@ -20239,7 +20037,11 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8202
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRate)
-                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -20251,24 +20053,22 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'TaxRate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'TaxRate', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'TaxRate', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'TaxRate', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8203
                 else:
                     p, s = x.escape(v, n, p, e, 8200, c)
@@ -20295,24 +20095,22 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'TaxRate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'TaxRate', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'TaxRate', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'TaxRate', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8203
                 else:
                     p, s = x.escape(v, n, p, e, 8202, c)
@@ -21141,11 +20939,7 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8242:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -21155,8 +20949,8 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8244
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -21520,24 +21314,22 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8258
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -21564,24 +21356,22 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8258
                 else:
                     p, s = x.escape(v, n, p, e, 8257, c)
@@ -21608,24 +21398,22 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8260
                 else:
                     p, s = x.escape(v, n, p, e, 8258, c)
@@ -21652,24 +21440,22 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8261
                 else:
                     p, s = x.escape(v, n, p, e, 8260, c)
@@ -22052,24 +21838,22 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVTargetEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 8267
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -22085,24 +21869,22 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 8268
                 else:
                     if c == 2:
@@ -22119,24 +21901,22 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumEnergyRequest', None, [
-                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 8269
                     elif c == 3:
                         return p  # EE
@@ -22165,24 +21945,22 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8268
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -22198,24 +21976,22 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8269
                 elif c == 2:
                     return p  # EE
@@ -22244,24 +22020,22 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumEnergyRequest', None, [
-                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8269
                 elif c == 1:
                     return p  # EE

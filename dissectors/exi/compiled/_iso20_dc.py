@@ -53,24 +53,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 99
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -97,24 +95,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 101
                 else:
                     p, s = x.escape(v, n, p, e, 99, c)
@@ -141,24 +137,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 102
                 else:
                     p, s = x.escape(v, n, p, e, 101, c)
@@ -185,24 +179,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 103
                 else:
                     p, s = x.escape(v, n, p, e, 102, c)
@@ -229,24 +221,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 104
                 else:
                     p, s = x.escape(v, n, p, e, 103, c)
@@ -273,24 +263,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 105
                 else:
                     p, s = x.escape(v, n, p, e, 104, c)
@@ -334,24 +322,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 107
                 else:
                     p, s = x.escape(v, n, p, e, 105, c)
@@ -378,24 +364,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 107
                 else:
                     p, s = x.escape(v, n, p, e, 106, c)
@@ -422,24 +406,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 108
                 else:
                     p, s = x.escape(v, n, p, e, 107, c)
@@ -466,24 +448,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 109
                 else:
                     p, s = x.escape(v, n, p, e, 108, c)
@@ -510,24 +490,22 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumDischargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumDischargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 110
                 else:
                     p, s = x.escape(v, n, p, e, 109, c)
@@ -579,24 +557,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 111
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -623,24 +599,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 113
                 else:
                     p, s = x.escape(v, n, p, e, 111, c)
@@ -667,24 +641,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 114
                 else:
                     p, s = x.escape(v, n, p, e, 113, c)
@@ -711,24 +683,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 115
                 else:
                     p, s = x.escape(v, n, p, e, 114, c)
@@ -755,24 +725,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 116
                 else:
                     p, s = x.escape(v, n, p, e, 115, c)
@@ -799,24 +767,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 117
                 else:
                     p, s = x.escape(v, n, p, e, 116, c)
@@ -843,24 +809,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPowerRampLimitation', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPowerRampLimitation', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 118
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
@@ -876,24 +840,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 119
                 else:
                     p, s = x.escape(v, n, p, e, 117, c)
@@ -920,24 +882,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 119
                 else:
                     p, s = x.escape(v, n, p, e, 118, c)
@@ -964,24 +924,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 120
                 else:
                     p, s = x.escape(v, n, p, e, 119, c)
@@ -1008,24 +966,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 121
                 else:
                     p, s = x.escape(v, n, p, e, 120, c)
@@ -1052,24 +1008,22 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumDischargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumDischargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 122
                 else:
                     p, s = x.escape(v, n, p, e, 121, c)
@@ -1167,24 +1121,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 124
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -1211,24 +1163,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 124
                 else:
                     p, s = x.escape(v, n, p, e, 123, c)
@@ -1255,24 +1205,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 126
                 else:
                     p, s = x.escape(v, n, p, e, 124, c)
@@ -1299,24 +1247,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 127
                 else:
                     p, s = x.escape(v, n, p, e, 126, c)
@@ -1343,24 +1289,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 128
                 else:
                     p, s = x.escape(v, n, p, e, 127, c)
@@ -1387,24 +1331,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 129
                 else:
                     p, s = x.escape(v, n, p, e, 128, c)
@@ -1431,24 +1373,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 130
                 else:
                     p, s = x.escape(v, n, p, e, 129, c)
@@ -1475,24 +1415,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 131
                 else:
                     p, s = x.escape(v, n, p, e, 130, c)
@@ -1519,24 +1457,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 132
                 else:
                     p, s = x.escape(v, n, p, e, 131, c)
@@ -1563,24 +1499,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 133
                 else:
                     p, s = x.escape(v, n, p, e, 132, c)
@@ -1607,24 +1541,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 134
                 else:
                     p, s = x.escape(v, n, p, e, 133, c)
@@ -1651,24 +1583,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 135
                 else:
                     p, s = x.escape(v, n, p, e, 134, c)
@@ -1695,24 +1625,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumV2XEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumV2XEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 136
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumV2XEnergyRequest)
@@ -1728,24 +1656,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumV2XEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumV2XEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 137
                 elif c == 2:
                     return p  # EE
@@ -1774,24 +1700,22 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumV2XEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumV2XEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 137
                 elif c == 1:
                     return p  # EE
@@ -1961,24 +1885,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 142
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
@@ -2066,24 +1988,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 142
                     else:
                         p, s = x.escape(v, n, p, e, 138, c)
@@ -2156,24 +2076,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 142
                 else:
                     p, s = x.escape(v, n, p, e, 139, c)
@@ -2246,24 +2164,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 142
                 else:
                     p, s = x.escape(v, n, p, e, 140, c)
@@ -2290,24 +2206,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 142
                 else:
                     p, s = x.escape(v, n, p, e, 141, c)
@@ -2334,24 +2248,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 144
                 else:
                     p, s = x.escape(v, n, p, e, 142, c)
@@ -2378,24 +2290,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 145
                 else:
                     p, s = x.escape(v, n, p, e, 144, c)
@@ -2422,24 +2332,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 146
                 else:
                     p, s = x.escape(v, n, p, e, 145, c)
@@ -2466,24 +2374,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 147
                 else:
                     p, s = x.escape(v, n, p, e, 146, c)
@@ -2510,24 +2416,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 148
                 else:
                     p, s = x.escape(v, n, p, e, 147, c)
@@ -2554,24 +2458,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 149
                 else:
                     p, s = x.escape(v, n, p, e, 148, c)
@@ -2598,24 +2500,22 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 150
                 else:
                     p, s = x.escape(v, n, p, e, 149, c)
@@ -2668,24 +2568,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVTargetEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 151
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -2701,24 +2599,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 152
                 else:
                     if c == 2:
@@ -2735,24 +2631,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 153
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
@@ -2768,24 +2662,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVTargetCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 154
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
@@ -2812,24 +2704,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 152
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -2845,24 +2735,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 153
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
@@ -2878,24 +2766,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 154
                 else:
                     p, s = x.escape(v, n, p, e, 151, c)
@@ -2922,24 +2808,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 153
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
@@ -2955,24 +2839,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 154
                 else:
                     p, s = x.escape(v, n, p, e, 152, c)
@@ -2999,24 +2881,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 154
                 else:
                     p, s = x.escape(v, n, p, e, 153, c)
@@ -3043,24 +2923,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 156
                 else:
                     p, s = x.escape(v, n, p, e, 154, c)
@@ -3089,24 +2967,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumChargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 157
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
@@ -3122,24 +2998,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMinimumChargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 158
                     else:
                         if c == 2:
@@ -3156,24 +3030,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 159
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
@@ -3189,24 +3061,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumVoltage', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 160
                 else:
                     if c < 6:
@@ -3224,24 +3094,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMinimumVoltage', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 161
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
@@ -3257,24 +3125,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 162
                     else:
                         if c == 6:
@@ -3291,24 +3157,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMinimumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 163
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
@@ -3324,24 +3188,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 164
                         elif c == 8:
                             return p  # EE
@@ -3372,24 +3234,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMinimumChargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 158
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
@@ -3405,24 +3265,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 159
                     else:
                         if c == 2:
@@ -3439,24 +3297,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumVoltage', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 160
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -3472,24 +3328,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMinimumVoltage', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 161
                 else:
                     if c < 6:
@@ -3507,24 +3361,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 162
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
@@ -3540,24 +3392,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMinimumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 163
                     else:
                         if c == 6:
@@ -3574,24 +3424,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 164
                         elif c == 7:
                             return p  # EE
@@ -3621,24 +3469,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 159
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
@@ -3654,24 +3500,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 160
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -3687,24 +3531,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 161
                 else:
                     if c < 5:
@@ -3722,24 +3564,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 162
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
@@ -3755,24 +3595,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMinimumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 163
                     else:
                         if c == 5:
@@ -3789,24 +3627,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 164
                         elif c == 6:
                             return p  # EE
@@ -3836,24 +3672,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 160
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -3869,24 +3703,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 161
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
@@ -3902,24 +3734,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 162
                 else:
                     if c == 3:
@@ -3936,24 +3766,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 163
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
@@ -3969,24 +3797,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 164
                     elif c == 5:
                         return p  # EE
@@ -4016,24 +3842,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 161
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
@@ -4049,24 +3873,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 162
                 else:
                     if c == 2:
@@ -4083,24 +3905,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 163
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
@@ -4116,24 +3936,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 164
                     elif c == 4:
                         return p  # EE
@@ -4163,24 +3981,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 162
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
@@ -4196,24 +4012,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 163
                 else:
                     if c == 2:
@@ -4230,24 +4044,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 164
                     elif c == 3:
                         return p  # EE
@@ -4276,24 +4088,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumDischargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 163
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
@@ -4309,24 +4119,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 164
                 elif c == 2:
                     return p  # EE
@@ -4355,24 +4163,22 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 164
                 elif c == 1:
                     return p  # EE
@@ -4428,24 +4234,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumChargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 165
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
@@ -4461,24 +4265,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMinimumChargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 166
                     else:
                         if c == 2:
@@ -4495,24 +4297,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 167
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
@@ -4528,24 +4328,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumVoltage', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 168
                 else:
                     if c < 6:
@@ -4563,24 +4361,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 169
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
@@ -4596,24 +4392,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMinimumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 170
                     else:
                         if c == 6:
@@ -4630,24 +4424,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 171
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
@@ -4663,24 +4455,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMinimumVoltage', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 172
                         elif c == 8:
                             return p  # EE
@@ -4711,24 +4501,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMinimumChargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 166
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
@@ -4744,24 +4532,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 167
                     else:
                         if c == 2:
@@ -4778,24 +4564,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumVoltage', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 168
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
@@ -4811,24 +4595,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 169
                 else:
                     if c < 6:
@@ -4846,24 +4628,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMinimumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 170
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
@@ -4879,24 +4659,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 171
                     else:
                         if c == 6:
@@ -4913,24 +4691,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMinimumVoltage', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 172
                         elif c == 7:
                             return p  # EE
@@ -4960,24 +4736,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 167
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
@@ -4993,24 +4767,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 168
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
@@ -5026,24 +4798,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 169
                 else:
                     if c < 5:
@@ -5061,24 +4831,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMinimumDischargePower', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 170
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
@@ -5094,24 +4862,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 171
                     else:
                         if c == 5:
@@ -5128,24 +4894,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U6, 'EVSEMinimumVoltage', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 172
                         elif c == 6:
                             return p  # EE
@@ -5175,24 +4939,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 168
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
@@ -5208,24 +4970,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 169
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
@@ -5241,24 +5001,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMinimumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 170
                 else:
                     if c == 3:
@@ -5275,24 +5033,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 171
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
@@ -5308,24 +5064,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMinimumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 172
                     elif c == 5:
                         return p  # EE
@@ -5355,24 +5109,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 169
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
@@ -5388,24 +5140,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMinimumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 170
                 else:
                     if c == 2:
@@ -5422,24 +5172,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 171
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
@@ -5455,24 +5203,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMinimumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 172
                     elif c == 4:
                         return p  # EE
@@ -5502,24 +5248,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMinimumDischargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 170
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
@@ -5535,24 +5279,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 171
                 else:
                     if c == 2:
@@ -5569,24 +5311,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMinimumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 172
                     elif c == 3:
                         return p  # EE
@@ -5615,24 +5355,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 171
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
@@ -5648,24 +5386,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 172
                 elif c == 2:
                     return p  # EE
@@ -5694,24 +5430,22 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 172
                 elif c == 1:
                     return p  # EE
@@ -5868,24 +5602,22 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 179
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -5912,24 +5644,22 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 181
                 else:
                     p, s = x.escape(v, n, p, e, 179, c)
@@ -5956,24 +5686,22 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 182
                 else:
                     p, s = x.escape(v, n, p, e, 181, c)
@@ -6000,24 +5728,22 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 183
                 else:
                     p, s = x.escape(v, n, p, e, 182, c)
@@ -6044,24 +5770,22 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 184
                 else:
                     p, s = x.escape(v, n, p, e, 183, c)
@@ -6088,24 +5812,22 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 185
                 else:
                     p, s = x.escape(v, n, p, e, 184, c)
@@ -6183,24 +5905,22 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 187
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -6227,24 +5947,22 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 189
                 else:
                     p, s = x.escape(v, n, p, e, 187, c)
@@ -6271,24 +5989,22 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 190
                 else:
                     p, s = x.escape(v, n, p, e, 189, c)
@@ -6315,24 +6031,22 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 191
                 else:
                     p, s = x.escape(v, n, p, e, 190, c)
@@ -6359,24 +6073,22 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 192
                 else:
                     p, s = x.escape(v, n, p, e, 191, c)
@@ -6403,24 +6115,22 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 193
                 else:
                     p, s = x.escape(v, n, p, e, 192, c)
@@ -6447,24 +6157,22 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPowerRampLimitation', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPowerRampLimitation', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 194
                 elif c == 1:
                     return p  # EE
@@ -6635,11 +6343,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -6649,8 +6353,8 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 203
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -6705,24 +6409,22 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPresentVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 205
                 else:
                     p, s = x.escape(v, n, p, e, 204, c)
@@ -6881,35 +6583,29 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEPresentCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPresentCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 213
                     else:
                         p, s = x.escape(v, n, p, e, 209, c)
                         if s < 0:
                             return p
             if s == 210:  # ElementContent: SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
-                if p + 42 <= n:  # the event code and EVSEPresentCurrent in one read
-                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -6925,7 +6621,11 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 212
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -6937,35 +6637,29 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPresentCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 210, c)
                     if s < 0:
                         return p
             if s == 211:  # ElementContent: SE(Receipt), SE(EVSEPresentCurrent)
-                if p + 42 <= n:  # the event code and EVSEPresentCurrent in one read
-                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Receipt)
@@ -6975,7 +6669,11 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 212
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -6987,24 +6685,22 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPresentCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 211, c)
@@ -7031,24 +6727,22 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPresentCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 212, c)
@@ -7075,24 +6769,22 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPresentVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 214
                 else:
                     p, s = x.escape(v, n, p, e, 213, c)
@@ -7424,24 +7116,22 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPresentVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 229
                 else:
                     p, s = x.escape(v, n, p, e, 228, c)
@@ -7468,24 +7158,22 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 230
                 else:
                     p, s = x.escape(v, n, p, e, 229, c)
@@ -7574,24 +7262,22 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPresentVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 234
                 else:
                     p, s = x.escape(v, n, p, e, 233, c)
@@ -7742,24 +7428,22 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEPresentVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 241
                 else:
                     p, s = x.escape(v, n, p, e, 240, c)
@@ -8270,24 +7954,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 256
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -8314,24 +7996,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 256
                 else:
                     p, s = x.escape(v, n, p, e, 255, c)
@@ -8358,24 +8038,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 258
                 else:
                     p, s = x.escape(v, n, p, e, 256, c)
@@ -8402,24 +8080,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 259
                 else:
                     p, s = x.escape(v, n, p, e, 258, c)
@@ -8446,24 +8122,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 260
                 else:
                     p, s = x.escape(v, n, p, e, 259, c)
@@ -8490,24 +8164,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 260, c)
@@ -8534,24 +8206,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 262
                 else:
                     p, s = x.escape(v, n, p, e, 261, c)
@@ -8578,24 +8248,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 263
                 else:
                     p, s = x.escape(v, n, p, e, 262, c)
@@ -8622,24 +8290,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 264
                 else:
                     p, s = x.escape(v, n, p, e, 263, c)
@@ -8807,24 +8473,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 269
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
@@ -8912,24 +8576,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 269
                     else:
                         p, s = x.escape(v, n, p, e, 265, c)
@@ -9002,24 +8664,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 266, c)
@@ -9092,24 +8752,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 267, c)
@@ -9136,24 +8794,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 268, c)
@@ -9180,24 +8836,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMinimumChargePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 271
                 else:
                     p, s = x.escape(v, n, p, e, 269, c)
@@ -9224,24 +8878,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 272
                 else:
                     p, s = x.escape(v, n, p, e, 271, c)
@@ -9268,24 +8920,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 273
                 else:
                     p, s = x.escape(v, n, p, e, 272, c)
@@ -12046,24 +11696,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVTargetEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 332
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -12079,24 +11727,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 333
                 else:
                     if c == 2:
@@ -12113,24 +11759,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 334
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
@@ -12146,24 +11790,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVTargetCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 335
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
@@ -12190,24 +11832,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 333
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -12223,24 +11863,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 334
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
@@ -12256,24 +11894,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 335
                 else:
                     p, s = x.escape(v, n, p, e, 332, c)
@@ -12300,24 +11936,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 334
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
@@ -12333,24 +11967,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 335
                 else:
                     p, s = x.escape(v, n, p, e, 333, c)
@@ -12377,24 +12009,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 335
                 else:
                     p, s = x.escape(v, n, p, e, 334, c)
@@ -12421,24 +12051,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVTargetVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 337
                 else:
                     p, s = x.escape(v, n, p, e, 335, c)
@@ -12466,24 +12094,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 338
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
@@ -12499,24 +12125,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 339
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
@@ -12532,24 +12156,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 340
                 else:
                     if c == 3:
@@ -12566,24 +12188,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 341
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -12599,24 +12219,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 342
                     elif c == 5:
                         return p  # EE
@@ -12646,24 +12264,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 339
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
@@ -12679,24 +12295,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 340
                 else:
                     if c == 2:
@@ -12713,24 +12327,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 341
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -12746,24 +12358,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 342
                     elif c == 4:
                         return p  # EE
@@ -12793,24 +12403,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumChargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 340
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
@@ -12826,24 +12434,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMaximumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 341
                 else:
                     if c == 2:
@@ -12860,24 +12466,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVMinimumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 342
                     elif c == 3:
                         return p  # EE
@@ -12906,24 +12510,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 341
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
@@ -12939,24 +12541,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 342
                 elif c == 2:
                     return p  # EE
@@ -12985,24 +12585,22 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVMinimumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 342
                 elif c == 1:
                     return p  # EE
@@ -13057,24 +12655,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 343
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
@@ -13090,24 +12686,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMinimumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 344
                 else:
                     if c == 2:
@@ -13124,24 +12718,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 345
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
@@ -13157,24 +12749,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 346
                     elif c == 4:
                         return p  # EE
@@ -13204,24 +12794,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMinimumChargePower', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 344
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
@@ -13237,24 +12825,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 345
                 else:
                     if c == 2:
@@ -13271,24 +12857,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVSEMaximumVoltage', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 346
                     elif c == 3:
                         return p  # EE
@@ -13317,24 +12901,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 345
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
@@ -13350,24 +12932,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 346
                 elif c == 2:
                     return p  # EE
@@ -13396,24 +12976,22 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVSEMaximumVoltage', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 346
                 elif c == 1:
                     return p  # EE
@@ -14779,24 +14357,22 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'Amount', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Amount', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -14823,24 +14399,22 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'CostPerUnit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'CostPerUnit', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'CostPerUnit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'CostPerUnit', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 400
                 else:
                     p, s = x.escape(v, n, p, e, 398, c)
@@ -15265,24 +14839,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -15469,24 +15041,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -15660,24 +15230,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -15837,24 +15405,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                     else:
                         if c == 6:
@@ -16039,24 +15605,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t52(v, n, p, nd, 52, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 13, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                     else:
                         if c == 5:
@@ -16198,24 +15762,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'BatteryEnergyCapacity', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 418
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -16314,24 +15876,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'BatteryEnergyCapacity', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 418
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -16387,24 +15947,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'BatteryEnergyCapacity', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 418
                 else:
                     if c == 2:
@@ -16445,24 +16003,22 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'BatteryEnergyCapacity', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'BatteryEnergyCapacity', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 418
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -17684,11 +17240,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 447:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if p + 22 <= n:  # the event code and MeterStatus in one read
-                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
-                else:
-                    c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -17717,23 +17269,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 448
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('MeterStatus')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MeterStatus') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -17748,18 +17284,19 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U5, 'MeterStatus', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t68(v, n, p, nd, 68, x)
+                            else:
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
+                                ch.append([U5, 'MeterStatus', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U5, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t68(v, n, p, nd, 68, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'MeterStatus')
-                            ch.append([U5, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
                         s = 449
                 else:
                     if c == 2:
@@ -18550,24 +18087,22 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'Amount', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Amount', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 482
                 else:
                     p, s = x.escape(v, n, p, e, 480, c)
@@ -18947,11 +18482,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 500:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -18961,8 +18492,8 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 502
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -19326,24 +18857,22 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 516
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -19370,24 +18899,22 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 516
                 else:
                     p, s = x.escape(v, n, p, e, 515, c)
@@ -19414,24 +18941,22 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 518
                 else:
                     p, s = x.escape(v, n, p, e, 516, c)
@@ -19458,24 +18983,22 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 518, c)
@@ -19926,24 +19449,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVTargetEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 546
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -19959,24 +19480,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 547
                 else:
                     if c == 2:
@@ -19993,24 +19512,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t52(v, n, p, nd, 52, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 548
                     elif c == 3:
                         return p  # EE
@@ -20039,24 +19556,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 547
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -20072,24 +19587,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 548
                 elif c == 2:
                     return p  # EE
@@ -20118,24 +19631,22 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 548
                 elif c == 1:
                     return p  # EE

@@ -4032,24 +4032,22 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'TargetCoilCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'TargetCoilCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'TargetCoilCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'TargetCoilCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 235
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}EVResultCode): enumeration of 3 (2 bits)
@@ -4233,24 +4231,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'PowerTransmitted', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'PowerTransmitted', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'PowerTransmitted', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'PowerTransmitted', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 257
                     else:
                         # SE({urn:iso:std:iso:15118:-20:WPT}SupplyDeviceCurrent)
@@ -4266,24 +4262,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'SupplyDeviceCurrent', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'SupplyDeviceCurrent', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'SupplyDeviceCurrent', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'SupplyDeviceCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 258
                 else:
                     if c == 2:
@@ -4337,24 +4331,22 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SupplyDeviceCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SupplyDeviceCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SupplyDeviceCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SupplyDeviceCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 258
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}VendorSpecificDataContainer): base64Binary maxLength 256
@@ -4458,11 +4450,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -4472,8 +4460,8 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 277
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -4528,24 +4516,22 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCPowerRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCPowerRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 279
                 else:
                     p, s = x.escape(v, n, p, e, 278, c)
@@ -4572,24 +4558,22 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCPowerOutput', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCPowerOutput', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCPowerOutput', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCPowerOutput', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 280
                 else:
                     p, s = x.escape(v, n, p, e, 279, c)
@@ -4639,24 +4623,22 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVPCOperatingFrequency', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVPCOperatingFrequency', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVPCOperatingFrequency', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVPCOperatingFrequency', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 282
                     else:
                         # SE({urn:iso:std:iso:15118:-20:WPT}EVPCPowerControlParameter)
@@ -4881,35 +4863,29 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'EVPCPowerRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVPCPowerRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 306
                     else:
                         p, s = x.escape(v, n, p, e, 302, c)
                         if s < 0:
                             return p
             if s == 303:  # ElementContent: SE(MeterInfo), SE(Receipt), SE(EVPCPowerRequest)
-                if p + 42 <= n:  # the event code and EVPCPowerRequest in one read
-                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -4925,7 +4901,11 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 305
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:WPT}EVPCPowerRequest)
-                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -4937,35 +4917,29 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCPowerRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCPowerRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 306
                 else:
                     p, s = x.escape(v, n, p, e, 303, c)
                     if s < 0:
                         return p
             if s == 304:  # ElementContent: SE(Receipt), SE(EVPCPowerRequest)
-                if p + 42 <= n:  # the event code and EVPCPowerRequest in one read
-                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Receipt)
@@ -4975,7 +4949,11 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 305
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}EVPCPowerRequest)
-                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
                         if not y & 33554432:  # Value: one 7-bit group
                             m = (y >> 18) & 127
                             z, q = y & 196608, 24
@@ -4987,24 +4965,22 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCPowerRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCPowerRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 306
                 else:
                     p, s = x.escape(v, n, p, e, 304, c)
@@ -5031,24 +5007,22 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCPowerRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCPowerRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCPowerRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 306
                 else:
                     p, s = x.escape(v, n, p, e, 305, c)
@@ -5075,24 +5049,22 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SDPowerInput', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SDPowerInput', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SDPowerInput', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SDPowerInput', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 307
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}SPCMaxOutputPowerLimit)
@@ -5108,24 +5080,22 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SPCMaxOutputPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SPCMaxOutputPowerLimit', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SPCMaxOutputPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SPCMaxOutputPowerLimit', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 308
                 else:
                     p, s = x.escape(v, n, p, e, 306, c)
@@ -5152,24 +5122,22 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SPCMaxOutputPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SPCMaxOutputPowerLimit', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SPCMaxOutputPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SPCMaxOutputPowerLimit', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 308
                 else:
                     p, s = x.escape(v, n, p, e, 307, c)
@@ -5196,24 +5164,22 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SPCMinOutputPowerLimit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SPCMinOutputPowerLimit', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SPCMinOutputPowerLimit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SPCMinOutputPowerLimit', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 309
                 else:
                     p, s = x.escape(v, n, p, e, 308, c)
@@ -5265,24 +5231,22 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U6, 'SPCOperatingFrequency', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U6, 'SPCOperatingFrequency', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U6, 'SPCOperatingFrequency', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'SPCOperatingFrequency', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 311
                     else:
                         # SE({urn:iso:std:iso:15118:-20:WPT}SPCPowerControlParameter)
@@ -5452,24 +5416,22 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCMaxReceivablePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCMaxReceivablePower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCMaxReceivablePower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCMaxReceivablePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 331
                 else:
                     p, s = x.escape(v, n, p, e, 329, c)
@@ -5602,24 +5564,22 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCNaturalFrequency', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCNaturalFrequency', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCNaturalFrequency', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCNaturalFrequency', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 334
                 else:
                     p, s = x.escape(v, n, p, e, 333, c)
@@ -5785,24 +5745,22 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SDMinOutputPower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SDMinOutputPower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SDMinOutputPower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SDMinOutputPower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 356
                 else:
                     p, s = x.escape(v, n, p, e, 355, c)
@@ -5829,24 +5787,22 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SDMaxOutputPower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SDMaxOutputPower', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SDMaxOutputPower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SDMaxOutputPower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 357
                 else:
                     p, s = x.escape(v, n, p, e, 356, c)
@@ -5979,24 +5935,22 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PDMinCoilCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'PDMinCoilCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PDMinCoilCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'PDMinCoilCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 360
                 else:
                     p, s = x.escape(v, n, p, e, 359, c)
@@ -6023,24 +5977,22 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PDMaxCoilCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'PDMaxCoilCurrent', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PDMaxCoilCurrent', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'PDMaxCoilCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 361
                 else:
                     p, s = x.escape(v, n, p, e, 360, c)
@@ -10192,24 +10144,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'Amount', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Amount', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 526
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10236,24 +10186,22 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'CostPerUnit', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'CostPerUnit', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'CostPerUnit', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'CostPerUnit', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 528
                 else:
                     p, s = x.escape(v, n, p, e, 526, c)
@@ -10285,11 +10233,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 42 or s == 533:  # FirstStartTag, ElementContent: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
-                if p + 21 <= n:  # the event code and Port in one read
-                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
-                else:
-                    c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -10367,21 +10311,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 531
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:WPT}Port): unsigned 0..65535
-                        if not y & 131072:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 9, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('Port')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'Port') from None
-                                z = (v >> (n - q - 1)) & 1
-                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
                             if not y & 128:
                                 m, q = y & 127, p + 9
                             elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
@@ -10394,18 +10324,19 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'Port') from None
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'Port', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t40(v, n, p, nd, 40, x)
+                            else:
+                                if m > 65535:
+                                    x.facet(m, 2, p + 1, e, 'Port')
+                                ch.append([U6, 'Port', None, None, m, 1, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'Port', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'Port')
-                            ch.append([U6, 'Port', None, None, m, 1, None])
-                            p = q + 1
                         s = 532
                     elif c == 4:
                         return p  # EE
@@ -10414,11 +10345,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 529:  # ElementContent: SE(BSSID), SE(IPAddress), SE(Port), EE
-                if p + 21 <= n:  # the event code and Port in one read
-                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
-                else:
-                    c = (v >> (n - p - 3)) & 7
-                    y = 131072  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -10472,21 +10399,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:WPT}Port): unsigned 0..65535
-                        if not y & 131072:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 9, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('Port')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'Port') from None
-                                z = (v >> (n - q - 1)) & 1
-                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
                             if not y & 128:
                                 m, q = y & 127, p + 9
                             elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
@@ -10499,18 +10412,19 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'Port') from None
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'Port', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t40(v, n, p, nd, 40, x)
+                            else:
+                                if m > 65535:
+                                    x.facet(m, 2, p + 1, e, 'Port')
+                                ch.append([U6, 'Port', None, None, m, 1, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'Port', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'Port')
-                            ch.append([U6, 'Port', None, None, m, 1, None])
-                            p = q + 1
                         s = 532
                     elif c == 3:
                         return p  # EE
@@ -10519,11 +10433,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 530:  # ElementContent: SE(IPAddress), SE(Port), EE
-                if p + 20 <= n:  # the event code and Port in one read
-                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = 131072  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
@@ -10551,21 +10461,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 531
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}Port): unsigned 0..65535
-                    if not y & 131072:  # the CH code, value and EE code in the block's read
-                        if not y & 65536:  # one 7-bit group, the EE code right after it
-                            m, q, z = (y >> 9) & 127, p + 9, y & 256
-                        elif not y & 256:  # two groups, then the EE code
-                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
-                        else:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('Port')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'Port') from None
-                            z = (v >> (n - q - 1)) & 1
-                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
                         if not y & 128:
                             m, q = y & 127, p + 9
                         elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
@@ -10578,18 +10474,19 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Port') from None
-                        z = (v >> (n - q - 1)) & 1
+                        if (v >> (n - q - 1)) & 1:
+                            nd = [U6, 'Port', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'Port')
+                            ch.append([U6, 'Port', None, None, m, 1, None])
+                            p = q + 1
                     else:
-                        z = 1  # the element's own function reads it
-                    if z:
                         nd = [U6, 'Port', None, None, None, -1, None]
                         ch.append(nd)
                         p = t40(v, n, p, nd, 40, x)
-                    else:
-                        if m > 65535:
-                            x.facet(m, 2, p + 1, e, 'Port')
-                        ch.append([U6, 'Port', None, None, m, 1, None])
-                        p = q + 1
                     s = 532
                 elif c == 2:
                     return p  # EE
@@ -11213,24 +11110,22 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t44(v, n, p, nd, 44, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 6, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t44(v, n, p, nd, 44, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 6, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 564
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -11417,24 +11312,22 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t44(v, n, p, nd, 44, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 6, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t44(v, n, p, nd, 44, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 6, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 564
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -11608,24 +11501,22 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t44(v, n, p, nd, 44, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 6, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t44(v, n, p, nd, 44, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 6, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 564
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -11785,24 +11676,22 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t44(v, n, p, nd, 44, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 6, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t44(v, n, p, nd, 44, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 6, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 564
                     else:
                         if c == 6:
@@ -11987,24 +11876,22 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     z, q = y & 3, 40
                                 else:
                                     z = 1  # a longer integer
-                                if z:
-                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t44(v, n, p, nd, 44, x)
-                                else:
-                                    if y & 67108864:
-                                        m = -m - 1
-                                    nf = [U5, 'BatteryEnergyCapacity', None, [
-                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                    if m < -32768 or m > 32767:
-                                        x.facet(m, 6, p + 13, nf, 'Value')
-                                    ch.append(nf)
-                                    p += q
                             else:
+                                z = 1
+                            if z:  # not the run: the type's own function
                                 nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t44(v, n, p, nd, 44, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 6, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 564
                     else:
                         if c == 5:
@@ -12146,24 +12033,22 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'BatteryEnergyCapacity', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 564
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -12262,24 +12147,22 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'BatteryEnergyCapacity', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 564
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -12335,24 +12218,22 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'BatteryEnergyCapacity', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 564
                 else:
                     if c == 2:
@@ -12393,24 +12274,22 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'BatteryEnergyCapacity', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'BatteryEnergyCapacity', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 564
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -12838,24 +12717,22 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCCoilCurrentRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCCoilCurrentRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCCoilCurrentRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCCoilCurrentRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 596
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12882,24 +12759,22 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCCoilCurrentInformation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCCoilCurrentInformation', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCCoilCurrentInformation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCCoilCurrentInformation', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 598
                 else:
                     p, s = x.escape(v, n, p, e, 596, c)
@@ -12926,24 +12801,22 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCCurrentOutputInformation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCCurrentOutputInformation', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCCurrentOutputInformation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCCurrentOutputInformation', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 599
                 else:
                     p, s = x.escape(v, n, p, e, 598, c)
@@ -12970,24 +12843,22 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EVPCVoltageOutputInformation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EVPCVoltageOutputInformation', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EVPCVoltageOutputInformation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPCVoltageOutputInformation', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 600
                 else:
                     p, s = x.escape(v, n, p, e, 599, c)
@@ -13711,24 +13582,22 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SignalFrequency', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SignalFrequency', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SignalFrequency', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SignalFrequency', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 886
                 else:
                     p, s = x.escape(v, n, p, e, 884, c)
@@ -19924,11 +19793,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 1156:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                if p + 22 <= n:  # the event code and MeterStatus in one read
-                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
-                else:
-                    c = (v >> (n - p - 3)) & 7
-                    y = 262144  # a CH code that is not 0: the child's own read
+                c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -19957,23 +19822,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 1157
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('MeterStatus')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MeterStatus') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -19988,18 +19837,19 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U5, 'MeterStatus', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t48(v, n, p, nd, 48, x)
+                            else:
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 6, p + 1, e, 'MeterStatus')
+                                ch.append([U5, 'MeterStatus', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U5, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t48(v, n, p, nd, 48, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 1, e, 'MeterStatus')
-                            ch.append([U5, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
                         s = 1158
                 else:
                     if c == 2:
@@ -20627,24 +20477,22 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'RSSI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'RSSI', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'RSSI', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'RSSI', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1177
                 else:
                     p, s = x.escape(v, n, p, e, 1175, c)
@@ -21115,25 +20963,23 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 53
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'TxRxPosition', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t92(v, n, p, nd, 92, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'TxRxPosition', None, [
-                                [U6, 'Coord_X', None, None, (-((y >> 42) & 127) - 1 if y & 1125899906842624 else ((y >> 42) & 127)), 2, None],
-                                [U6, 'Coord_Y', None, None, (-((y >> 30) & 127) - 1 if y & 274877906944 else ((y >> 30) & 127)), 2, None],
-                                [U6, 'Coord_Z', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 26, nf, 'Coord_Z')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'TxRxPosition', None, None, None, -1, None]
                         ch.append(nd)
                         p = t92(v, n, p, nd, 92, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'TxRxPosition', None, [
+                            [U6, 'Coord_X', None, None, (-((y >> 42) & 127) - 1 if y & 1125899906842624 else ((y >> 42) & 127)), 2, None],
+                            [U6, 'Coord_Y', None, None, (-((y >> 30) & 127) - 1 if y & 274877906944 else ((y >> 30) & 127)), 2, None],
+                            [U6, 'Coord_Z', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 26, nf, 'Coord_Z')
+                        ch.append(nf)
+                        p += q
                     s = 1201
                 else:
                     p, s = x.escape(v, n, p, e, 1199, c)
@@ -21160,25 +21006,23 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 53
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'TxRxOrientation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t92(v, n, p, nd, 92, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'TxRxOrientation', None, [
-                                [U6, 'Coord_X', None, None, (-((y >> 42) & 127) - 1 if y & 1125899906842624 else ((y >> 42) & 127)), 2, None],
-                                [U6, 'Coord_Y', None, None, (-((y >> 30) & 127) - 1 if y & 274877906944 else ((y >> 30) & 127)), 2, None],
-                                [U6, 'Coord_Z', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 26, nf, 'Coord_Z')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'TxRxOrientation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t92(v, n, p, nd, 92, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'TxRxOrientation', None, [
+                            [U6, 'Coord_X', None, None, (-((y >> 42) & 127) - 1 if y & 1125899906842624 else ((y >> 42) & 127)), 2, None],
+                            [U6, 'Coord_Y', None, None, (-((y >> 30) & 127) - 1 if y & 274877906944 else ((y >> 30) & 127)), 2, None],
+                            [U6, 'Coord_Z', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 26, nf, 'Coord_Z')
+                        ch.append(nf)
+                        p += q
                     s = 1202
                 else:
                     p, s = x.escape(v, n, p, e, 1201, c)
@@ -21268,24 +21112,22 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'SPCPrimaryDeviceCoilCurrentInformation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'SPCPrimaryDeviceCoilCurrentInformation', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'SPCPrimaryDeviceCoilCurrentInformation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SPCPrimaryDeviceCoilCurrentInformation', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1205
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -21464,24 +21306,22 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'Amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'Amount', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'Amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Amount', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1213
                 else:
                     p, s = x.escape(v, n, p, e, 1211, c)
@@ -21533,22 +21373,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1214
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -21575,22 +21413,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1216
                 else:
                     p, s = x.escape(v, n, p, e, 1214, c)
@@ -21617,22 +21453,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1217
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -21688,22 +21522,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1219
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -21812,22 +21644,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1221
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -21936,22 +21766,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1223
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22016,22 +21844,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1224
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22087,22 +21913,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1225
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22158,22 +21982,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1226
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22229,22 +22051,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1227
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22300,22 +22120,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1228
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22371,22 +22189,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1229
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22442,22 +22258,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1230
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22513,22 +22327,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1231
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22584,22 +22396,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1232
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22655,22 +22465,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1233
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22726,22 +22534,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1234
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22797,22 +22603,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1235
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22868,22 +22672,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1236
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -22939,22 +22741,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1237
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23010,22 +22810,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1238
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23081,22 +22879,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1239
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23152,22 +22948,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1240
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23223,22 +23017,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1241
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23294,22 +23086,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1242
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23365,22 +23155,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1243
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23436,22 +23224,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1244
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23507,22 +23293,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1245
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23578,22 +23362,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1246
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23649,22 +23431,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1247
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23720,22 +23500,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1248
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23791,22 +23569,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1249
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23862,22 +23638,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1250
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -23933,22 +23707,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1251
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24004,22 +23776,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1252
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24075,22 +23845,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1253
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24146,22 +23914,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1254
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24217,22 +23983,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1255
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24288,22 +24052,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1256
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24359,22 +24121,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1257
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24430,22 +24190,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1258
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24501,22 +24259,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1259
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24572,22 +24328,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1260
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24643,22 +24397,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1261
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24714,22 +24466,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1262
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24785,22 +24535,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1263
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24856,22 +24604,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1264
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24927,22 +24673,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1265
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -24998,22 +24742,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1266
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25069,22 +24811,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1267
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25140,22 +24880,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1268
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25211,22 +24949,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1269
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25282,22 +25018,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1270
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25353,22 +25087,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1271
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25424,22 +25156,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1272
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25495,22 +25225,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1273
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25566,22 +25294,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1274
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25637,22 +25363,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1275
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25708,22 +25432,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1276
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25779,22 +25501,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1277
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25850,22 +25570,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1278
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25921,22 +25639,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1279
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -25992,22 +25708,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1280
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26063,22 +25777,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1281
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26134,22 +25846,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1282
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26205,22 +25915,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1283
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26276,22 +25984,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1284
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26347,22 +26053,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1285
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26418,22 +26122,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1286
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26489,22 +26191,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1287
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26560,22 +26260,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1288
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26631,22 +26329,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1289
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26702,22 +26398,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1290
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26773,22 +26467,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1291
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26844,22 +26536,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1292
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26915,22 +26605,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1293
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -26986,22 +26674,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1294
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27057,22 +26743,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1295
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27128,22 +26812,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1296
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27199,22 +26881,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1297
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27270,22 +26950,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1298
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27341,22 +27019,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1299
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27412,22 +27088,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1300
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27483,22 +27157,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1301
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27554,22 +27226,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1302
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27625,22 +27295,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1303
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27696,22 +27364,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1304
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27767,22 +27433,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1305
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27838,22 +27502,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1306
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27909,22 +27571,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1307
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -27980,22 +27640,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1308
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28051,22 +27709,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1309
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28122,22 +27778,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1310
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28193,22 +27847,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1311
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28264,22 +27916,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1312
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28335,22 +27985,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1313
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28406,22 +28054,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1314
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28477,22 +28123,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1315
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28548,22 +28192,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1316
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28619,22 +28261,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1317
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28690,22 +28330,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1318
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28761,22 +28399,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1319
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28832,22 +28468,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1320
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28903,22 +28537,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1321
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -28974,22 +28606,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1322
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29045,22 +28675,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1323
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29116,22 +28744,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1324
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29187,22 +28813,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1325
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29258,22 +28882,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1326
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29329,22 +28951,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1327
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29400,22 +29020,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1328
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29471,22 +29089,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1329
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29542,22 +29158,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1330
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29613,22 +29227,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1331
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29684,22 +29296,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1332
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29755,22 +29365,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1333
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29826,22 +29434,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1334
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29897,22 +29503,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1335
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -29968,22 +29572,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1336
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30039,22 +29641,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1337
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30110,22 +29710,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1338
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30181,22 +29779,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1339
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30252,22 +29848,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1340
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30323,22 +29917,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1341
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30394,22 +29986,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1342
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30465,22 +30055,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1343
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30536,22 +30124,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1344
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30607,22 +30193,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1345
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30678,22 +30262,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1346
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30749,22 +30331,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1347
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30820,22 +30400,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1348
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30891,22 +30469,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1349
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -30962,22 +30538,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1350
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31033,22 +30607,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1351
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31104,22 +30676,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1352
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31175,22 +30745,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1353
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31246,22 +30814,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1354
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31317,22 +30883,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1355
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31388,22 +30952,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1356
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31459,22 +31021,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1357
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31530,22 +31090,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1358
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31601,22 +31159,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1359
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31672,22 +31228,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1360
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31743,22 +31297,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1361
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31814,22 +31366,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1362
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31885,22 +31435,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1363
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -31956,22 +31504,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1364
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32027,22 +31573,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1365
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32098,22 +31642,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1366
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32169,22 +31711,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1367
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32240,22 +31780,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1368
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32311,22 +31849,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1369
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32382,22 +31918,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1370
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32453,22 +31987,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1371
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32524,22 +32056,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1372
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32595,22 +32125,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1373
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32666,22 +32194,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1374
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32737,22 +32263,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1375
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32808,22 +32332,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1376
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32879,22 +32401,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1377
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -32950,22 +32470,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1378
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33021,22 +32539,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1379
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33092,22 +32608,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1380
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33163,22 +32677,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1381
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33234,22 +32746,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1382
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33305,22 +32815,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1383
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33376,22 +32884,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1384
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33447,22 +32953,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1385
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33518,22 +33022,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1386
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33589,22 +33091,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1387
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33660,22 +33160,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1388
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33731,22 +33229,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1389
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33802,22 +33298,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1390
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33873,22 +33367,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1391
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -33944,22 +33436,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1392
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34015,22 +33505,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1393
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34086,22 +33574,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1394
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34157,22 +33643,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1395
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34228,22 +33712,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1396
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34299,22 +33781,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1397
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34370,22 +33850,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1398
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34441,22 +33919,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1399
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34512,22 +33988,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1400
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34583,22 +34057,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1401
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34654,22 +34126,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1402
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34725,22 +34195,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1403
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34796,22 +34264,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1404
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34867,22 +34333,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1405
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -34938,22 +34402,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1406
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35009,22 +34471,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1407
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35080,22 +34540,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1408
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35151,22 +34609,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1409
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35222,22 +34678,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1410
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35293,22 +34747,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1411
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35364,22 +34816,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1412
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35435,22 +34885,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1413
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35506,22 +34954,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1414
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35577,22 +35023,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1415
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35648,22 +35092,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1416
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35719,22 +35161,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1417
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35790,22 +35230,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1418
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35861,22 +35299,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1419
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -35932,22 +35368,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1420
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36003,22 +35437,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1421
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36074,22 +35506,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1422
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36145,22 +35575,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1423
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36216,22 +35644,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1424
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36287,22 +35713,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1425
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36358,22 +35782,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1426
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36429,22 +35851,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1427
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36500,22 +35920,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1428
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36571,22 +35989,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1429
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36642,22 +36058,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1430
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36713,22 +36127,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1431
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36784,22 +36196,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1432
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36855,22 +36265,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1433
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36926,22 +36334,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1434
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -36997,22 +36403,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1435
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37068,22 +36472,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1436
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37139,22 +36541,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1437
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37210,22 +36610,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1438
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37281,22 +36679,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1439
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37352,22 +36748,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1440
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37423,22 +36817,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1441
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37494,22 +36886,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1442
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37565,22 +36955,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1443
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37636,22 +37024,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1444
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37707,22 +37093,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1445
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37778,22 +37162,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1446
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37849,22 +37231,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1447
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37920,22 +37300,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1448
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -37991,22 +37369,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1449
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38062,22 +37438,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1450
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38133,22 +37507,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1451
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38204,22 +37576,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1452
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38275,22 +37645,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1453
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38346,22 +37714,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1454
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38417,22 +37783,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1455
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38488,22 +37852,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1456
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38559,22 +37921,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1457
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38630,22 +37990,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1458
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38701,22 +38059,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1459
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38772,22 +38128,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1460
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38843,22 +38197,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1461
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38914,22 +38266,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1462
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -38985,22 +38335,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1463
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -39056,22 +38404,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1464
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -39127,22 +38473,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1465
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -39198,22 +38542,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1466
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -39269,22 +38611,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1467
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -39340,22 +38680,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1468
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -39411,22 +38749,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1469
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -39482,22 +38818,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1470
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -39553,22 +38887,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1471
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -39624,22 +38956,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 39
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                        else:
-                            nf = [U6, 'PulseSequenceOrder', None, [
-                                [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
-                                [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
-                            if m < 1:
-                                x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
                         ch.append(nd)
                         p = t79(v, n, p, nd, 79, x)
+                    else:
+                        nf = [U6, 'PulseSequenceOrder', None, [
+                            [U6, 'IndexNumber', None, None, ((y >> 29) & 127), 1, None],
+                            [U6, 'TxRxIdentifier', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 20, p + 13, nf, 'TxRxIdentifier')
+                        ch.append(nf)
+                        p += q
                     s = 1472
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:WPT}PulseSeparationTime): unsigned 0..65535
@@ -40306,24 +39636,22 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U6, 'EIRP', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U6, 'EIRP', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U6, 'EIRP', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EIRP', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1493
                 else:
                     p, s = x.escape(v, n, p, e, 1491, c)
@@ -40669,11 +39997,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1509:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
-                else:
-                    c = (v >> (n - p - 2)) & 3
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -40683,8 +40007,8 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1511
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -41048,24 +40372,22 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1525
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -41092,24 +40414,22 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVTargetEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1525
                 else:
                     p, s = x.escape(v, n, p, e, 1524, c)
@@ -41136,24 +40456,22 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1527
                 else:
                     p, s = x.escape(v, n, p, e, 1525, c)
@@ -41180,24 +40498,22 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1528
                 else:
                     p, s = x.escape(v, n, p, e, 1527, c)
@@ -41648,24 +40964,22 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVTargetEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 1555
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
@@ -41681,24 +40995,22 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 1556
                 else:
                     if c == 2:
@@ -41715,24 +41027,22 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 z, q = y & 3, 40
                             else:
                                 z = 1  # a longer integer
-                            if z:
-                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if y & 67108864:
-                                    m = -m - 1
-                                nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 6, p + 13, nf, 'Value')
-                                ch.append(nf)
-                                p += q
                         else:
+                            z = 1
+                        if z:  # not the run: the type's own function
                             nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 6, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 1557
                     elif c == 3:
                         return p  # EE
@@ -41761,24 +41071,22 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMaximumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1556
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
@@ -41794,24 +41102,22 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1557
                 elif c == 2:
                     return p  # EE
@@ -41840,24 +41146,22 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             z, q = y & 3, 40
                         else:
                             z = 1  # a longer integer
-                        if z:
-                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if y & 67108864:
-                                m = -m - 1
-                            nf = [U5, 'EVMinimumEnergyRequest', None, [
-                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
-                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 13, nf, 'Value')
-                            ch.append(nf)
-                            p += q
                     else:
+                        z = 1
+                    if z:  # not the run: the type's own function
                         nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 6, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1557
                 elif c == 1:
                     return p  # EE
