@@ -390,6 +390,11 @@ class Compiler:
         w = st.width
         if self.traced:
             self.emit(d + 1, "b0 = p")
+        run = None if self.traced or merged else inline.chain(self, lo)
+        if run:  # required children one after another: one read for all, else the block as it is
+            inline.emit_chain(self, d + 1, *run)
+            self.emit(d + 1, "else:")
+            d += 1
         self.fast = inline.fused(self, lo)
         if self.fast:
             bits, what = next(iter(self.fast.values()))

@@ -252,17 +252,12 @@ def padded(bits: int) -> str:
     return f"(((v & ((1 << (n - p)) - 1)) + 1) << (p + {bits} - n)) - 1  # the rest, then ones"
 
 
-def emit(c: Compiler, d: int, qid: int, target: int, steps: list[Step], bits: int, fused: bool = False) -> None:
-    """SE of an element of such a type: its node, then the run from one read, else its function.
-    ``fused``: the block's read has the run's bits in the low ``bits`` of ``y`` already (or a bit of
-    ``zeros`` set where it could not read them)."""
-    ns, local = c.qname(qid)
-    names = ", ".join(c.qname(st.qid)[1] for st in steps)
-    zeros = 0  # codes, CH and EE codes: all 0 on the run
+def fixed_bits(steps: list[Step], bits: int) -> tuple[int, list[str]]:
+    """The bits of these steps that must be 0 (event codes, CH and EE codes, the continuation bit of a
+    one-group integer) as a mask of the read, and the range tests of their enumerations."""
+    zeros = 0
     tests = []
-    last = steps[-1]
-    integer = last.dt[0] in (D_UINT, D_INT)
-    for st in steps if not integer else steps[:-1]:
+    for st in steps:
         k = st.dt[1]
         if st.dt[0] in (D_UINT, D_INT):  # sign, one group (its continuation bit 0), the EE code
             k = (st.dt[0] == D_INT) + 8
@@ -270,6 +265,87 @@ def emit(c: Compiler, d: int, qid: int, target: int, steps: list[Step], bits: in
         zeros |= field(bits, st.at, st.width + 1) | field(bits, st.at + st.width + k + 1, 1)
         if st.dt[0] == D_ENUM and (1 << k) > len(st.dt[2]):
             tests.append(f"(y >> {bits - st.at - st.width - 1 - k}) & {(1 << k) - 1} < {len(st.dt[2])}")
+    return zeros, tests
+
+
+def values(c: Compiler, steps: list[Step], bits: int, node: str, integer: bool) -> tuple[list[str], list[str]]:
+    """The children's nodes (list displays) from the read, and the lines of their facet checks
+    (``integer``: the last step's value is in ``m``)."""
+    kids = []
+    checks = []
+    for st in steps:
+        cns, clocal = c.qname(st.qid)
+        kind, k = st.dt[0], st.dt[1]
+        shift = bits - st.at - st.width - 1 - k  # of the value's bits
+        test = ""
+        if st is steps[-1] and integer:  # GROUPS 7-bit groups at most
+            most = 1 << (7 * GROUPS)
+            val, test = "m", c.facet_test("m", st.dti, span=(-most, most - 1) if kind == D_INT else (0, most - 1))
+        elif kind in (D_UINT, D_INT):
+            first = st.at + st.width + 1 + (kind == D_INT)
+            val = f"((y >> {bits - first - 8}) & 127)"
+            if kind == D_INT:
+                val = f"(-{val} - 1 if y & {1 << (bits - first)} else {val})"
+            test = c.facet_test(val, st.dti, span=(-128, 127) if kind == D_INT else (0, 127))
+        else:
+            raw = f"((y >> {shift}) & {(1 << k) - 1})" if shift else f"(y & {(1 << k) - 1})"
+            if kind == D_NBIT:
+                val = raw + offset(st.dt[2]) if st.dt[2] else raw
+                test = c.facet_test(val, st.dti, raw)
+            elif kind == D_ENUM:
+                val = f"{c.enum_const(st.dti)}[{raw}]"
+            else:
+                val = f"y & {1 << shift} != 0"
+        if test:  # the same report as the type's function: its node, the child, the value's first bit
+            checks += [f"if {test}:", f"    x.facet({val}, {st.dti}, p + {st.at + st.width + 1}, {node}, {clocal!r})"]
+        kids.append(f"[{c.ns_const(cns)}, {clocal!r}, None, None, {val}, {kind}, None]")
+    return kids, checks
+
+
+def chain(c: Compiler, s: int) -> tuple[list[Step], int, int] | None:
+    """Consecutive states of one function, each with a single production (a required element), that
+    of an n-bit, enumeration or boolean child: (steps, bits, the state after them), or None if
+    fewer than two (CurrentDemandRes: EVSECurrentLimitAchieved, EVSEVoltageLimitAchieved, ...)."""
+    g = c.g
+    steps: list[Step] = []
+    at = 0
+    while True:
+        prods = g.states[s].prods
+        ev, a, b, nxt = prods[0] if len(prods) == 1 else (None, None, None, None)
+        sim = g.simple[b] if ev == SE else None
+        if sim is None or sim[0] not in (D_NBIT, D_ENUM, D_BOOL) or at + g.states[s].width + sim[1] + 2 > MAX_BITS:
+            break
+        steps.append(Step(g.states[s].width, at, a, sim, g.states[b].prods[0][1]))
+        at += g.states[s].width + sim[1] + 2
+        s = nxt
+    return (steps, at, s) if len(steps) > 1 else None
+
+
+def emit_chain(c: Compiler, d: int, steps: list[Step], bits: int, after: int) -> None:
+    """The ``if`` of a chain read in one shift (the caller's ``else`` is the block as without it)."""
+    zeros, tests = fixed_bits(steps, bits)
+    read = f"(y := (v >> (n - p - {bits})) & {(1 << bits) - 1})"
+    names = ", ".join(c.qname(st.qid)[1] for st in steps)
+    c.emit(d, f"if {' and '.join([f'p + {bits} <= n', f'not {read} & {zeros}', *tests])}:  # {names} in one read")
+    kids, checks = values(c, steps, bits, "e", False)
+    for line in checks:
+        c.emit(d + 1, line)
+    c.emit(d + 1, "ch += [")
+    for i, kid in enumerate(kids):
+        c.emit(d + 2, kid + ("," if i < len(kids) - 1 else "]"))
+    c.emit(d + 1, f"p += {bits}")
+    c.emit(d + 1, f"s = {after}")
+
+
+def emit(c: Compiler, d: int, qid: int, target: int, steps: list[Step], bits: int, fused: bool = False) -> None:
+    """SE of an element of such a type: its node, then the run from one read, else its function.
+    ``fused``: the block's read has the run's bits in the low ``bits`` of ``y`` already (or a bit of
+    ``zeros`` set where it could not read them)."""
+    ns, local = c.qname(qid)
+    names = ", ".join(c.qname(st.qid)[1] for st in steps)
+    last = steps[-1]
+    integer = last.dt[0] in (D_UINT, D_INT)
+    zeros, tests = fixed_bits(steps if not integer else steps[:-1], bits)
     if integer:
         zeros |= field(bits, last.at, last.width + 1)
     else:  # the type's EE code
@@ -309,34 +385,7 @@ def emit(c: Compiler, d: int, qid: int, target: int, steps: list[Step], bits: in
         if sign:
             c.emit(body, f"if y & {1 << (bits - first)}:")
             c.emit(body + 1, "m = -m - 1")
-    kids = []
-    checks = []
-    for st in steps:
-        cns, clocal = c.qname(st.qid)
-        kind, k = st.dt[0], st.dt[1]
-        shift = bits - st.at - st.width - 1 - k  # of the value's bits
-        test = ""
-        if st is last and integer:  # GROUPS 7-bit groups at most
-            most = 1 << (7 * GROUPS)
-            val, test = "m", c.facet_test("m", st.dti, span=(-most, most - 1) if kind == D_INT else (0, most - 1))
-        elif kind in (D_UINT, D_INT):
-            first = st.at + st.width + 1 + (kind == D_INT)
-            val = f"((y >> {bits - first - 8}) & 127)"
-            if kind == D_INT:
-                val = f"(-{val} - 1 if y & {1 << (bits - first)} else {val})"
-            test = c.facet_test(val, st.dti, span=(-128, 127) if kind == D_INT else (0, 127))
-        else:
-            raw = f"((y >> {shift}) & {(1 << k) - 1})" if shift else f"(y & {(1 << k) - 1})"
-            if kind == D_NBIT:
-                val = raw + offset(st.dt[2]) if st.dt[2] else raw
-                test = c.facet_test(val, st.dti, raw)
-            elif kind == D_ENUM:
-                val = f"{c.enum_const(st.dti)}[{raw}]"
-            else:
-                val = f"y & {1 << shift} != 0"
-        if test:  # the same report as the type's function: its node, the child, the value's first bit
-            checks += [f"if {test}:", f"    x.facet({val}, {st.dti}, p + {st.at + st.width + 1}, nf, {clocal!r})"]
-        kids.append(f"[{c.ns_const(cns)}, {clocal!r}, None, None, {val}, {kind}, None]")
+    kids, checks = values(c, steps, bits, "nf", integer)
     c.emit(body, f"nf = [{c.ns_const(ns)}, {local!r}, None, [")
     for i, kid in enumerate(kids):
         c.emit(body + 1, kid + "," if i < len(kids) - 1 else kid + "], None, -1, None]")

@@ -300,27 +300,36 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 54:  # ElementContent: SE(SchemaID)
-                if p + 11 <= n:  # the event code and SchemaID in one read
-                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                if p + 19 <= n and not (y := (v >> (n - p - 19)) & 524287) & 393665:  # SchemaID, Priority in one read
+                    if ((y >> 1) & 31) > 19:
+                        x.facet(((y >> 1) & 31) + 1, 0, p + 13, e, 'Priority')
+                    ch += [
+                        [U0, 'SchemaID', None, None, ((y >> 9) & 255), 3, None],
+                        [U0, 'Priority', None, None, ((y >> 1) & 31) + 1, 3, None]]
+                    p += 19
+                    s = 56
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE(SchemaID): n-bit 0..255 (8 bits)
-                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
-                        y = (y >> 1) & 255
-                        ch.append([U0, 'SchemaID', None, None, y, 3, None])
-                        p += 10
+                    if p + 11 <= n:  # the event code and SchemaID in one read
+                        c = (y := (v >> (n - p - 11)) & 2047) >> 10
                     else:
-                        nd = [U0, 'SchemaID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t9(v, n, p, nd, 9, x)
-                    s = 55
-                else:
-                    p, s = x.escape(v, n, p, e, 54, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE(SchemaID): n-bit 0..255 (8 bits)
+                        if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                            y = (y >> 1) & 255
+                            ch.append([U0, 'SchemaID', None, None, y, 3, None])
+                            p += 10
+                        else:
+                            nd = [U0, 'SchemaID', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t9(v, n, p, nd, 9, x)
+                        s = 55
+                    else:
+                        p, s = x.escape(v, n, p, e, 54, c)
+                        if s < 0:
+                            return p
             if s == 55:  # ElementContent: SE(Priority)
                 if p + 8 <= n:  # the event code and Priority in one read
                     c = (y := (v >> (n - p - 8)) & 255) >> 7

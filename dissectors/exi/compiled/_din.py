@@ -492,27 +492,34 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 3 or s == 172:  # FirstStartTag, ElementContent: SE(PowerSwitchClosed)
-                if p + 4 <= n:  # the event code and PowerSwitchClosed in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # PowerSwitchClosed, RCD in one read
+                    ch += [
+                        [U6, 'PowerSwitchClosed', None, None, y & 32 != 0, 4, None],
+                        [U6, 'RCD', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 173
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PowerSwitchClosed): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U6, 'PowerSwitchClosed', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and PowerSwitchClosed in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U6, 'PowerSwitchClosed', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 171
-                else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgDataTypes}PowerSwitchClosed): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'PowerSwitchClosed', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'PowerSwitchClosed', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t84(v, n, p, nd, 84, x)
+                        s = 171
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 171:  # ElementContent: SE(RCD)
                 if p + 4 <= n:  # the event code and RCD in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -1602,29 +1609,36 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 13 or s == 216:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                if p + 8 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3101 and (y >> 5) & 31 < 23:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E28[((y >> 5) & 31)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 1)], 5, None]]
+                    p += 12
+                    s = 217
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
-                        y = (y >> 1) & 31
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
+                    if p + 8 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 8)) & 255) >> 7
                     else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 215
-                else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
+                        if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                            y = (y >> 1) & 31
+                            if y >= 23:
+                                x.enum(y, 23, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
+                            p += 7
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t129(v, n, p, nd, 129, x)
+                        s = 215
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 215:  # ElementContent: SE(EVSEProcessing)
                 if p + 4 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -2102,29 +2116,36 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 17 or s == 233:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                if p + 8 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3101 and (y >> 5) & 31 < 23:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E28[((y >> 5) & 31)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 1)], 5, None]]
+                    p += 12
+                    s = 234
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
-                        y = (y >> 1) & 31
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
+                    if p + 8 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 8)) & 255) >> 7
                     else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 232
-                else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
+                        if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                            y = (y >> 1) & 31
+                            if y >= 23:
+                                x.enum(y, 23, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
+                            p += 7
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t129(v, n, p, nd, 129, x)
+                        s = 232
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 232:  # ElementContent: SE(EVSEProcessing)
                 if p + 4 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -3011,49 +3032,64 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 250:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # EVSECurrentLimitAchieved, EVSEVoltageLimitAchieved, EVSEPowerLimitAchieved in one read
+                    ch += [
+                        [U5, 'EVSECurrentLimitAchieved', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVSEVoltageLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVSEPowerLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 253
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVSECurrentLimitAchieved): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 251
-                else:
-                    p, s = x.escape(v, n, p, e, 250, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgBody}EVSECurrentLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t84(v, n, p, nd, 84, x)
+                        s = 251
+                    else:
+                        p, s = x.escape(v, n, p, e, 250, c)
+                        if s < 0:
+                            return p
             if s == 251:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVSEVoltageLimitAchieved, EVSEPowerLimitAchieved in one read
+                    ch += [
+                        [U5, 'EVSEVoltageLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVSEPowerLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 253
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVSEVoltageLimitAchieved): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVSEVoltageLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 252
-                else:
-                    p, s = x.escape(v, n, p, e, 251, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgBody}EVSEVoltageLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEVoltageLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t84(v, n, p, nd, 84, x)
+                        s = 252
+                    else:
+                        p, s = x.escape(v, n, p, e, 251, c)
+                        if s < 0:
+                            return p
             if s == 252:  # ElementContent: SE(EVSEPowerLimitAchieved)
                 if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -4673,29 +4709,38 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 288:  # ElementContent: SE(EVErrorCode)
-                if p + 7 <= n:  # the event code and EVErrorCode in one read
-                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 100097 and (y >> 11) & 15 < 12:  # EVErrorCode, EVRESSSOC in one read
+                    if ((y >> 1) & 127) > 100:
+                        x.facet(((y >> 1) & 127), 3, p + 9, e, 'EVRESSSOC')
+                    ch += [
+                        [U6, 'EVErrorCode', None, None, E13[((y >> 11) & 15)], 5, None],
+                        [U6, 'EVRESSSOC', None, None, ((y >> 1) & 127), 3, None]]
+                    p += 17
+                    s = 290
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
-                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
-                        y = (y >> 1) & 15
-                        if y >= 12:
-                            x.enum(y, 12, p + 1, 'EVErrorCode')
-                        ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
-                        p += 6
+                    if p + 7 <= n:  # the event code and EVErrorCode in one read
+                        c = (y := (v >> (n - p - 7)) & 127) >> 6
                     else:
-                        nd = [U6, 'EVErrorCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t100(v, n, p, nd, 100, x)
-                    s = 289
-                else:
-                    p, s = x.escape(v, n, p, e, 288, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
+                        if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                            y = (y >> 1) & 15
+                            if y >= 12:
+                                x.enum(y, 12, p + 1, 'EVErrorCode')
+                            ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
+                            p += 6
+                        else:
+                            nd = [U6, 'EVErrorCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t100(v, n, p, nd, 100, x)
+                        s = 289
+                    else:
+                        p, s = x.escape(v, n, p, e, 288, c)
+                        if s < 0:
+                            return p
             if s == 289:  # ElementContent: SE(EVRESSSOC)
                 if p + 10 <= n:  # the event code and EVRESSSOC in one read
                     c = (y := (v >> (n - p - 10)) & 1023) >> 9
@@ -9389,27 +9434,34 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 413:  # ElementContent: SE(FreeService)
-                if p + 4 <= n:  # the event code and FreeService in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 11 <= n and not (y := (v >> (n - p - 11)) & 2047) & 1761 and (y >> 1) & 15 < 10:  # FreeService, EnergyTransferType in one read
+                    ch += [
+                        [U6, 'FreeService', None, None, y & 256 != 0, 4, None],
+                        [U6, 'EnergyTransferType', None, None, E20[((y >> 1) & 15)], 5, None]]
+                    p += 11
+                    s = 416
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and FreeService in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U6, 'FreeService', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 415
-                else:
-                    p, s = x.escape(v, n, p, e, 413, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'FreeService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t84(v, n, p, nd, 84, x)
+                        s = 415
+                    else:
+                        p, s = x.escape(v, n, p, e, 413, c)
+                        if s < 0:
+                            return p
             if s == 415:  # ElementContent: SE(EnergyTransferType)
                 if p + 7 <= n:  # the event code and EnergyTransferType in one read
                     c = (y := (v >> (n - p - 7)) & 127) >> 6

@@ -539,29 +539,36 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 177:  # ElementContent: SE(EVSENotification)
-                if p + 5 <= n:  # the event code and EVSENotification in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 413 and (y >> 5) & 3 < 3:  # EVSENotification, RCD in one read
+                    ch += [
+                        [U6, 'EVSENotification', None, None, E16[((y >> 5) & 3)], 5, None],
+                        [U6, 'RCD', None, None, y & 2 != 0, 4, None]]
+                    p += 9
+                    s = 180
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVSENotification')
-                        ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and EVSENotification in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U6, 'EVSENotification', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t103(v, n, p, nd, 103, x)
-                    s = 179
-                else:
-                    p, s = x.escape(v, n, p, e, 177, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVSENotification')
+                            ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U6, 'EVSENotification', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t103(v, n, p, nd, 103, x)
+                        s = 179
+                    else:
+                        p, s = x.escape(v, n, p, e, 177, c)
+                        if s < 0:
+                            return p
             if s == 179:  # ElementContent: SE(RCD)
                 if p + 4 <= n:  # the event code and RCD in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -706,29 +713,36 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 5 or s == 185:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                if p + 8 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6201 and (y >> 6) & 31 < 26 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E31[((y >> 6) & 31)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E17[((y >> 1) & 3)], 5, None]]
+                    p += 13
+                    s = 186
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
-                        y = (y >> 1) & 31
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
+                    if p + 8 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 8)) & 255) >> 7
                     else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 184
-                else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
+                        if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                            y = (y >> 1) & 31
+                            if y >= 26:
+                                x.enum(y, 26, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
+                            p += 7
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t130(v, n, p, nd, 130, x)
+                        s = 184
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 184:  # ElementContent: SE(EVSEProcessing)
                 if p + 5 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -1637,29 +1651,36 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 15 or s == 226:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                if p + 8 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6201 and (y >> 6) & 31 < 26 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E31[((y >> 6) & 31)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E17[((y >> 1) & 3)], 5, None]]
+                    p += 13
+                    s = 227
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
-                        y = (y >> 1) & 31
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
+                    if p + 8 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 8)) & 255) >> 7
                     else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 225
-                else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
+                        if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                            y = (y >> 1) & 31
+                            if y >= 26:
+                                x.enum(y, 26, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
+                            p += 7
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t130(v, n, p, nd, 130, x)
+                        s = 225
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 225:  # ElementContent: SE(EVSEProcessing)
                 if p + 5 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -2925,49 +2946,64 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 254:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # EVSECurrentLimitAchieved, EVSEVoltageLimitAchieved, EVSEPowerLimitAchieved in one read
+                    ch += [
+                        [U5, 'EVSECurrentLimitAchieved', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVSEVoltageLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVSEPowerLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 257
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 255
-                else:
-                    p, s = x.escape(v, n, p, e, 254, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 255
+                    else:
+                        p, s = x.escape(v, n, p, e, 254, c)
+                        if s < 0:
+                            return p
             if s == 255:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVSEVoltageLimitAchieved, EVSEPowerLimitAchieved in one read
+                    ch += [
+                        [U5, 'EVSEVoltageLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVSEPowerLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 257
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVSEVoltageLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 256
-                else:
-                    p, s = x.escape(v, n, p, e, 255, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEVoltageLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 256
+                    else:
+                        p, s = x.escape(v, n, p, e, 255, c)
+                        if s < 0:
+                            return p
             if s == 256:  # ElementContent: SE(EVSEPowerLimitAchieved)
                 if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -4692,51 +4728,70 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 24 or s == 295:  # FirstStartTag, ElementContent: SE(EVReady)
-                if p + 4 <= n:  # the event code and EVReady in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 21 <= n and not (y := (v >> (n - p - 21)) & 2097151) & 1804033 and (y >> 11) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC in one read
+                    if ((y >> 1) & 127) > 100:
+                        x.facet(((y >> 1) & 127), 3, p + 13, e, 'EVRESSSOC')
+                    ch += [
+                        [U6, 'EVReady', None, None, y & 262144 != 0, 4, None],
+                        [U6, 'EVErrorCode', None, None, E13[((y >> 11) & 15)], 5, None],
+                        [U6, 'EVRESSSOC', None, None, ((y >> 1) & 127), 3, None]]
+                    p += 21
+                    s = 297
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVReady in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U6, 'EVReady', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 294
-                else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'EVReady', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 294
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 294:  # ElementContent: SE(EVErrorCode)
-                if p + 7 <= n:  # the event code and EVErrorCode in one read
-                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 100097 and (y >> 11) & 15 < 12:  # EVErrorCode, EVRESSSOC in one read
+                    if ((y >> 1) & 127) > 100:
+                        x.facet(((y >> 1) & 127), 3, p + 9, e, 'EVRESSSOC')
+                    ch += [
+                        [U6, 'EVErrorCode', None, None, E13[((y >> 11) & 15)], 5, None],
+                        [U6, 'EVRESSSOC', None, None, ((y >> 1) & 127), 3, None]]
+                    p += 17
+                    s = 297
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
-                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
-                        y = (y >> 1) & 15
-                        if y >= 12:
-                            x.enum(y, 12, p + 1, 'EVErrorCode')
-                        ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
-                        p += 6
+                    if p + 7 <= n:  # the event code and EVErrorCode in one read
+                        c = (y := (v >> (n - p - 7)) & 127) >> 6
                     else:
-                        nd = [U6, 'EVErrorCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t100(v, n, p, nd, 100, x)
-                    s = 296
-                else:
-                    p, s = x.escape(v, n, p, e, 294, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
+                        if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                            y = (y >> 1) & 15
+                            if y >= 12:
+                                x.enum(y, 12, p + 1, 'EVErrorCode')
+                            ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
+                            p += 6
+                        else:
+                            nd = [U6, 'EVErrorCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t100(v, n, p, nd, 100, x)
+                        s = 296
+                    else:
+                        p, s = x.escape(v, n, p, e, 294, c)
+                        if s < 0:
+                            return p
             if s == 296:  # ElementContent: SE(EVRESSSOC)
                 if p + 10 <= n:  # the event code and EVRESSSOC in one read
                     c = (y := (v >> (n - p - 10)) & 1023) >> 9
@@ -8380,29 +8435,38 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 47 or s == 384:  # FirstStartTag, ElementContent: SE(ChargeProgress)
-                if p + 5 <= n:  # the event code and ChargeProgress in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 16 <= n and not (y := (v >> (n - p - 16)) & 65535) & 52737 and (y >> 12) & 3 < 3:  # ChargeProgress, SAScheduleTupleID in one read
+                    if ((y >> 1) & 255) > 254:
+                        x.facet(((y >> 1) & 255) + 1, 32, p + 7, e, 'SAScheduleTupleID')
+                    ch += [
+                        [U5, 'ChargeProgress', None, None, E5[((y >> 12) & 3)], 5, None],
+                        [U5, 'SAScheduleTupleID', None, None, ((y >> 1) & 255) + 1, 3, None]]
+                    p += 16
+                    s = 385
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ChargeProgress): enumeration of 3 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'ChargeProgress')
-                        ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and ChargeProgress in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U5, 'ChargeProgress', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t86(v, n, p, nd, 86, x)
-                    s = 383
-                else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}ChargeProgress): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'ChargeProgress')
+                            ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'ChargeProgress', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t86(v, n, p, nd, 86, x)
+                        s = 383
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 383:  # ElementContent: SE(SAScheduleTupleID)
                 if p + 11 <= n:  # the event code and SAScheduleTupleID in one read
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
@@ -12764,29 +12828,38 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 90 or s == 559:  # FirstStartTag, ElementContent: SE(Multiplier)
-                if p + 6 <= n:  # the event code and Multiplier in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3185 and (y >> 1) & 7 < 7:  # Multiplier, Unit in one read
+                    if ((y >> 7) & 7) > 6:
+                        x.facet(((y >> 7) & 7) - 3, 29, p + 2, e, 'Multiplier')
+                    ch += [
+                        [U6, 'Multiplier', None, None, ((y >> 7) & 7) - 3, 3, None],
+                        [U6, 'Unit', None, None, E36[((y >> 1) & 7)], 5, None]]
+                    p += 12
+                    s = 560
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
-                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
-                        y = (y >> 1) & 7
-                        if y > 6:
-                            x.facet(y - 3, 29, p + 1, e, 'Multiplier')
-                        ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
-                        p += 5
+                    if p + 6 <= n:  # the event code and Multiplier in one read
+                        c = (y := (v >> (n - p - 6)) & 63) >> 5
                     else:
-                        nd = [U6, 'Multiplier', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                    s = 558
-                else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
+                        if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                            y = (y >> 1) & 7
+                            if y > 6:
+                                x.facet(y - 3, 29, p + 1, e, 'Multiplier')
+                            ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
+                            p += 5
+                        else:
+                            nd = [U6, 'Multiplier', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t120(v, n, p, nd, 120, x)
+                        s = 558
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 558:  # ElementContent: SE(Unit)
                 if p + 6 <= n:  # the event code and Unit in one read
                     c = (y := (v >> (n - p - 6)) & 63) >> 5

@@ -111,75 +111,99 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 92:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 24 <= n and not (y := (v >> (n - p - 24)) & 16777215) & 12642105 and (y >> 16) & 63 < 40 and (y >> 11) & 3 < 3 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing, EVSEElectricalChargingDeviceStatus, EVSEMechanicalChargingDeviceStatus in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E19[((y >> 16) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E13[((y >> 11) & 3)], 5, None],
+                        [U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[((y >> 6) & 3)], 5, None],
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 1) & 3)], 5, None]]
+                    p += 24
+                    s = 97
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                    s = 94
-                else:
-                    p, s = x.escape(v, n, p, e, 92, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        s = 94
+                    else:
+                        p, s = x.escape(v, n, p, e, 92, c)
+                        if s < 0:
+                            return p
             if s == 94:  # ElementContent: SE(EVSEProcessing)
-                if p + 5 <= n:  # the event code and EVSEProcessing in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 15 <= n and not (y := (v >> (n - p - 15)) & 32767) & 26425 and (y >> 11) & 3 < 3 and (y >> 1) & 3 < 3:  # EVSEProcessing, EVSEElectricalChargingDeviceStatus, EVSEMechanicalChargingDeviceStatus in one read
+                    ch += [
+                        [U5, 'EVSEProcessing', None, None, E13[((y >> 11) & 3)], 5, None],
+                        [U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[((y >> 6) & 3)], 5, None],
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 1) & 3)], 5, None]]
+                    p += 15
+                    s = 97
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t48(v, n, p, nd, 48, x)
-                    s = 95
-                else:
-                    p, s = x.escape(v, n, p, e, 94, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVSEProcessing')
+                            ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t48(v, n, p, nd, 48, x)
+                        s = 95
+                    else:
+                        p, s = x.escape(v, n, p, e, 94, c)
+                        if s < 0:
+                            return p
             if s == 95:  # ElementContent: SE(EVSEElectricalChargingDeviceStatus)
-                if p + 5 <= n:  # the event code and EVSEElectricalChargingDeviceStatus in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 825 and (y >> 1) & 3 < 3:  # EVSEElectricalChargingDeviceStatus, EVSEMechanicalChargingDeviceStatus in one read
+                    ch += [
+                        [U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[((y >> 6) & 3)], 5, None],
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 1) & 3)], 5, None]]
+                    p += 10
+                    s = 97
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        ch.append([U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and EVSEElectricalChargingDeviceStatus in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U5, 'EVSEElectricalChargingDeviceStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t43(v, n, p, nd, 43, x)
-                    s = 96
-                else:
-                    p, s = x.escape(v, n, p, e, 95, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            ch.append([U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEElectricalChargingDeviceStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t43(v, n, p, nd, 43, x)
+                        s = 96
+                    else:
+                        p, s = x.escape(v, n, p, e, 95, c)
+                        if s < 0:
+                            return p
             if s == 96:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
                 if p + 5 <= n:  # the event code and EVSEMechanicalChargingDeviceStatus in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -294,207 +318,306 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 101:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 47 <= n and not (y := (v >> (n - p - 47)) & 140737488355327) & 106050155830749 and (y >> 39) & 63 < 40 and (y >> 34) & 3 < 3:  # ResponseCode, EVSEMechanicalChargingDeviceStatus, EVSEReadyToCharge, EVSEIsolationStatus, EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E19[((y >> 39) & 63)], 5, None],
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 34) & 3)], 5, None],
+                        [U5, 'EVSEReadyToCharge', None, None, y & 1073741824 != 0, 4, None],
+                        [U5, 'EVSEIsolationStatus', None, None, E10[((y >> 25) & 3)], 5, None],
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 47
+                    s = 112
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                    s = 103
-                else:
-                    p, s = x.escape(v, n, p, e, 101, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        s = 103
+                    else:
+                        p, s = x.escape(v, n, p, e, 101, c)
+                        if s < 0:
+                            return p
             if s == 103:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
-                if p + 5 <= n:  # the event code and EVSEMechanicalChargingDeviceStatus in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 38 <= n and not (y := (v >> (n - p - 38)) & 274877906943) & 222161657309 and (y >> 34) & 3 < 3:  # EVSEMechanicalChargingDeviceStatus, EVSEReadyToCharge, EVSEIsolationStatus, EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 34) & 3)], 5, None],
+                        [U5, 'EVSEReadyToCharge', None, None, y & 1073741824 != 0, 4, None],
+                        [U5, 'EVSEIsolationStatus', None, None, E10[((y >> 25) & 3)], 5, None],
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 38
+                    s = 112
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVSEMechanicalChargingDeviceStatus')
-                        ch.append([U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and EVSEMechanicalChargingDeviceStatus in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                    s = 104
-                else:
-                    p, s = x.escape(v, n, p, e, 103, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVSEMechanicalChargingDeviceStatus')
+                            ch.append([U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t46(v, n, p, nd, 46, x)
+                        s = 104
+                    else:
+                        p, s = x.escape(v, n, p, e, 103, c)
+                        if s < 0:
+                            return p
             if s == 104:  # ElementContent: SE(EVSEReadyToCharge)
-                if p + 4 <= n:  # the event code and EVSEReadyToCharge in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 33 <= n and not (y := (v >> (n - p - 33)) & 8589934591) & 7413292509:  # EVSEReadyToCharge, EVSEIsolationStatus, EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEReadyToCharge', None, None, y & 1073741824 != 0, 4, None],
+                        [U5, 'EVSEIsolationStatus', None, None, E10[((y >> 25) & 3)], 5, None],
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 33
+                    s = 112
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEReadyToCharge): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVSEReadyToCharge', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSEReadyToCharge in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVSEReadyToCharge', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 105
-                else:
-                    p, s = x.escape(v, n, p, e, 104, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEReadyToCharge): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEReadyToCharge', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEReadyToCharge', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 105
+                    else:
+                        p, s = x.escape(v, n, p, e, 104, c)
+                        if s < 0:
+                            return p
             if s == 105:  # ElementContent: SE(EVSEIsolationStatus)
-                if p + 5 <= n:  # the event code and EVSEIsolationStatus in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 29 <= n and not (y := (v >> (n - p - 29)) & 536870911) & 433970653:  # EVSEIsolationStatus, EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEIsolationStatus', None, None, E10[((y >> 25) & 3)], 5, None],
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 29
+                    s = 112
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEIsolationStatus): enumeration of 4 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        ch.append([U5, 'EVSEIsolationStatus', None, None, E10[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and EVSEIsolationStatus in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U5, 'EVSEIsolationStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t45(v, n, p, nd, 45, x)
-                    s = 106
-                else:
-                    p, s = x.escape(v, n, p, e, 105, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEIsolationStatus): enumeration of 4 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            ch.append([U5, 'EVSEIsolationStatus', None, None, E10[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEIsolationStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t45(v, n, p, nd, 45, x)
+                        s = 106
+                    else:
+                        p, s = x.escape(v, n, p, e, 105, c)
+                        if s < 0:
+                            return p
             if s == 106:  # ElementContent: SE(EVSEDisabled)
-                if p + 4 <= n:  # the event code and EVSEDisabled in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 24 <= n and not (y := (v >> (n - p - 24)) & 16777215) & 14540253:  # EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 24
+                    s = 112
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEDisabled): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVSEDisabled', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSEDisabled in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVSEDisabled', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 107
-                else:
-                    p, s = x.escape(v, n, p, e, 106, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEDisabled): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEDisabled', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEDisabled', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 107
+                    else:
+                        p, s = x.escape(v, n, p, e, 106, c)
+                        if s < 0:
+                            return p
             if s == 107:  # ElementContent: SE(EVSEUtilityInterruptEvent)
-                if p + 4 <= n:  # the event code and EVSEUtilityInterruptEvent in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 20 <= n and not (y := (v >> (n - p - 20)) & 1048575) & 908765:  # EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 20
+                    s = 112
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEUtilityInterruptEvent): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVSEUtilityInterruptEvent', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSEUtilityInterruptEvent in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVSEUtilityInterruptEvent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 108
-                else:
-                    p, s = x.escape(v, n, p, e, 107, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEUtilityInterruptEvent): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEUtilityInterruptEvent', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEUtilityInterruptEvent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 108
+                    else:
+                        p, s = x.escape(v, n, p, e, 107, c)
+                        if s < 0:
+                            return p
             if s == 108:  # ElementContent: SE(EVSEEmergencyShutdown)
-                if p + 4 <= n:  # the event code and EVSEEmergencyShutdown in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 16 <= n and not (y := (v >> (n - p - 16)) & 65535) & 56797:  # EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 16
+                    s = 112
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEEmergencyShutdown): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVSEEmergencyShutdown', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSEEmergencyShutdown in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVSEEmergencyShutdown', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 109
-                else:
-                    p, s = x.escape(v, n, p, e, 108, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEEmergencyShutdown): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEEmergencyShutdown', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEEmergencyShutdown', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 109
+                    else:
+                        p, s = x.escape(v, n, p, e, 108, c)
+                        if s < 0:
+                            return p
             if s == 109:  # ElementContent: SE(EVSEMalfunction)
-                if p + 4 <= n:  # the event code and EVSEMalfunction in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 112
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMalfunction): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVSEMalfunction', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSEMalfunction in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVSEMalfunction', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 110
-                else:
-                    p, s = x.escape(v, n, p, e, 109, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMalfunction): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEMalfunction', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEMalfunction', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 110
+                    else:
+                        p, s = x.escape(v, n, p, e, 109, c)
+                        if s < 0:
+                            return p
             if s == 110:  # ElementContent: SE(EVInChargePosition)
-                if p + 4 <= n:  # the event code and EVInChargePosition in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 112
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVInChargePosition', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVInChargePosition in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVInChargePosition', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 111
-                else:
-                    p, s = x.escape(v, n, p, e, 110, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVInChargePosition', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVInChargePosition', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 111
+                    else:
+                        p, s = x.escape(v, n, p, e, 110, c)
+                        if s < 0:
+                            return p
             if s == 111:  # ElementContent: SE(EVAssociationStatus)
                 if p + 4 <= n:  # the event code and EVAssociationStatus in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -556,27 +679,34 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(EVMobilityStatus)
-                if p + 4 <= n:  # the event code and EVMobilityStatus in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVMobilityStatus, EVPositioningSupport in one read
+                    ch += [
+                        [U5, 'EVMobilityStatus', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVPositioningSupport', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 116
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVMobilityStatus): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVMobilityStatus', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVMobilityStatus in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVMobilityStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 115
-                else:
-                    p, s = x.escape(v, n, p, e, 113, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVMobilityStatus): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVMobilityStatus', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVMobilityStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 115
+                    else:
+                        p, s = x.escape(v, n, p, e, 113, c)
+                        if s < 0:
+                            return p
             if s == 115:  # ElementContent: SE(EVPositioningSupport)
                 if p + 4 <= n:  # the event code and EVPositioningSupport in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -638,53 +768,68 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 117:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 18 <= n and not (y := (v >> (n - p - 18)) & 262143) & 197533 and (y >> 10) & 63 < 40 and (y >> 5) & 3 < 3:  # ResponseCode, EVSEProcessing, EVSEPositioningSupport in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E19[((y >> 10) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E13[((y >> 5) & 3)], 5, None],
+                        [U5, 'EVSEPositioningSupport', None, None, y & 2 != 0, 4, None]]
+                    p += 18
+                    s = 121
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                    s = 119
-                else:
-                    p, s = x.escape(v, n, p, e, 117, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        s = 119
+                    else:
+                        p, s = x.escape(v, n, p, e, 117, c)
+                        if s < 0:
+                            return p
             if s == 119:  # ElementContent: SE(EVSEProcessing)
-                if p + 5 <= n:  # the event code and EVSEProcessing in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 413 and (y >> 5) & 3 < 3:  # EVSEProcessing, EVSEPositioningSupport in one read
+                    ch += [
+                        [U5, 'EVSEProcessing', None, None, E13[((y >> 5) & 3)], 5, None],
+                        [U5, 'EVSEPositioningSupport', None, None, y & 2 != 0, 4, None]]
+                    p += 9
+                    s = 121
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t48(v, n, p, nd, 48, x)
-                    s = 120
-                else:
-                    p, s = x.escape(v, n, p, e, 119, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVSEProcessing')
+                            ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t48(v, n, p, nd, 48, x)
+                        s = 120
+                    else:
+                        p, s = x.escape(v, n, p, e, 119, c)
+                        if s < 0:
+                            return p
             if s == 120:  # ElementContent: SE(EVSEPositioningSupport)
                 if p + 4 <= n:  # the event code and EVSEPositioningSupport in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -7707,27 +7852,34 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 51 or s == 298:  # FirstStartTag, ElementContent: SE(EVReadyToCharge)
-                if p + 4 <= n:  # the event code and EVReadyToCharge in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVReadyToCharge, EVImmobilizationRequest in one read
+                    ch += [
+                        [U5, 'EVReadyToCharge', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVImmobilizationRequest', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 299
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVReadyToCharge): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'EVReadyToCharge', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVReadyToCharge in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'EVReadyToCharge', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 297
-                else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVReadyToCharge): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVReadyToCharge', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVReadyToCharge', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 297
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 297:  # ElementContent: SE(EVImmobilizationRequest)
                 if p + 4 <= n:  # the event code and EVImmobilizationRequest in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3

@@ -137,29 +137,36 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 186:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 6) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 189
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 188
-                else:
-                    p, s = x.escape(v, n, p, e, 186, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 188
+                    else:
+                        p, s = x.escape(v, n, p, e, 186, c)
+                        if s < 0:
+                            return p
             if s == 188:  # ElementContent: SE(EVSEProcessing)
                 if p + 5 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -261,29 +268,36 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6173 and (y >> 5) & 63 < 40:  # ResponseCode, AuthorizationServices in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 5) & 63)], 5, None],
+                        [U5, 'AuthorizationServices', None, None, E4[((y >> 1) & 1)], 5, None]]
+                    p += 13
+                    s = 195
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 194
-                else:
-                    p, s = x.escape(v, n, p, e, 192, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 194
+                    else:
+                        p, s = x.escape(v, n, p, e, 192, c)
+                        if s < 0:
+                            return p
             if s == 194:  # ElementContent: SE(AuthorizationServices)
                 if p + 4 <= n:  # the event code and AuthorizationServices in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -623,29 +637,36 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 211:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 6) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 214
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 213
-                else:
-                    p, s = x.escape(v, n, p, e, 211, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 213
+                    else:
+                        p, s = x.escape(v, n, p, e, 211, c)
+                        if s < 0:
+                            return p
             if s == 213:  # ElementContent: SE(EVSEProcessing)
                 if p + 5 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -3468,29 +3489,36 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 276:  # ElementContent: SE(EVProcessing)
-                if p + 5 <= n:  # the event code and EVProcessing in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 825 and (y >> 6) & 3 < 3:  # EVProcessing, ChargeProgress in one read
+                    ch += [
+                        [U5, 'EVProcessing', None, None, E18[((y >> 6) & 3)], 5, None],
+                        [U5, 'ChargeProgress', None, None, E8[((y >> 1) & 3)], 5, None]]
+                    p += 10
+                    s = 279
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVProcessing): enumeration of 3 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVProcessing')
-                        ch.append([U5, 'EVProcessing', None, None, E18[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and EVProcessing in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U5, 'EVProcessing', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t98(v, n, p, nd, 98, x)
-                    s = 278
-                else:
-                    p, s = x.escape(v, n, p, e, 276, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVProcessing): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVProcessing')
+                            ch.append([U5, 'EVProcessing', None, None, E18[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVProcessing', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t98(v, n, p, nd, 98, x)
+                        s = 278
+                    else:
+                        p, s = x.escape(v, n, p, e, 276, c)
+                        if s < 0:
+                            return p
             if s == 278:  # ElementContent: SE(ChargeProgress)
                 if p + 5 <= n:  # the event code and ChargeProgress in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -4294,29 +4322,36 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 310:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 6) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 313
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 312
-                else:
-                    p, s = x.escape(v, n, p, e, 310, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 312
+                    else:
+                        p, s = x.escape(v, n, p, e, 310, c)
+                        if s < 0:
+                            return p
             if s == 312:  # ElementContent: SE(EVSEProcessing)
                 if p + 5 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -4705,29 +4740,36 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 328:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6173 and (y >> 5) & 63 < 40:  # ResponseCode, ServiceRenegotiationSupported in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 5) & 63)], 5, None],
+                        [U5, 'ServiceRenegotiationSupported', None, None, y & 2 != 0, 4, None]]
+                    p += 13
+                    s = 331
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 330
-                else:
-                    p, s = x.escape(v, n, p, e, 328, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 330
+                    else:
+                        p, s = x.escape(v, n, p, e, 328, c)
+                        if s < 0:
+                            return p
             if s == 330:  # ElementContent: SE(ServiceRenegotiationSupported)
                 if p + 4 <= n:  # the event code and ServiceRenegotiationSupported in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -6418,29 +6460,36 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 406:  # ElementContent: SE(EVCheckInStatus)
-                if p + 5 <= n:  # the event code and EVCheckInStatus in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 825 and (y >> 6) & 3 < 3 and (y >> 1) & 3 < 3:  # EVCheckInStatus, ParkingMethod in one read
+                    ch += [
+                        [U5, 'EVCheckInStatus', None, None, E16[((y >> 6) & 3)], 5, None],
+                        [U5, 'ParkingMethod', None, None, E31[((y >> 1) & 3)], 5, None]]
+                    p += 10
+                    s = 409
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCheckInStatus): enumeration of 3 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVCheckInStatus')
-                        ch.append([U5, 'EVCheckInStatus', None, None, E16[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and EVCheckInStatus in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U5, 'EVCheckInStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t86(v, n, p, nd, 86, x)
-                    s = 408
-                else:
-                    p, s = x.escape(v, n, p, e, 406, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCheckInStatus): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVCheckInStatus')
+                            ch.append([U5, 'EVCheckInStatus', None, None, E16[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVCheckInStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t86(v, n, p, nd, 86, x)
+                        s = 408
+                    else:
+                        p, s = x.escape(v, n, p, e, 406, c)
+                        if s < 0:
+                            return p
             if s == 408:  # ElementContent: SE(ParkingMethod)
                 if p + 5 <= n:  # the event code and ParkingMethod in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -7315,29 +7364,36 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6173 and (y >> 5) & 63 < 40:  # ResponseCode, EVSECheckOutStatus in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 5) & 63)], 5, None],
+                        [U5, 'EVSECheckOutStatus', None, None, E19[((y >> 1) & 1)], 5, None]]
+                    p += 13
+                    s = 426
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 425
-                else:
-                    p, s = x.escape(v, n, p, e, 423, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 425
+                    else:
+                        p, s = x.escape(v, n, p, e, 423, c)
+                        if s < 0:
+                            return p
             if s == 425:  # ElementContent: SE(EVSECheckOutStatus)
                 if p + 4 <= n:  # the event code and EVSECheckOutStatus in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
@@ -20150,71 +20206,95 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8204:  # ElementContent: SE(AppliesToEnergyFee)
-                if p + 4 <= n:  # the event code and AppliesToEnergyFee in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 16 <= n and not (y := (v >> (n - p - 16)) & 65535) & 56797:  # AppliesToEnergyFee, AppliesToParkingFee, AppliesToOverstayFee, AppliesMinimumMaximumCost in one read
+                    ch += [
+                        [U5, 'AppliesToEnergyFee', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'AppliesToParkingFee', None, None, y & 512 != 0, 4, None],
+                        [U5, 'AppliesToOverstayFee', None, None, y & 32 != 0, 4, None],
+                        [U5, 'AppliesMinimumMaximumCost', None, None, y & 2 != 0, 4, None]]
+                    p += 16
+                    s = 8208
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToEnergyFee): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'AppliesToEnergyFee', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and AppliesToEnergyFee in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'AppliesToEnergyFee', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 8205
-                else:
-                    p, s = x.escape(v, n, p, e, 8204, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToEnergyFee): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'AppliesToEnergyFee', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'AppliesToEnergyFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        s = 8205
+                    else:
+                        p, s = x.escape(v, n, p, e, 8204, c)
+                        if s < 0:
+                            return p
             if s == 8205:  # ElementContent: SE(AppliesToParkingFee)
-                if p + 4 <= n:  # the event code and AppliesToParkingFee in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # AppliesToParkingFee, AppliesToOverstayFee, AppliesMinimumMaximumCost in one read
+                    ch += [
+                        [U5, 'AppliesToParkingFee', None, None, y & 512 != 0, 4, None],
+                        [U5, 'AppliesToOverstayFee', None, None, y & 32 != 0, 4, None],
+                        [U5, 'AppliesMinimumMaximumCost', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 8208
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToParkingFee): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'AppliesToParkingFee', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and AppliesToParkingFee in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'AppliesToParkingFee', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 8206
-                else:
-                    p, s = x.escape(v, n, p, e, 8205, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToParkingFee): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'AppliesToParkingFee', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'AppliesToParkingFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        s = 8206
+                    else:
+                        p, s = x.escape(v, n, p, e, 8205, c)
+                        if s < 0:
+                            return p
             if s == 8206:  # ElementContent: SE(AppliesToOverstayFee)
-                if p + 4 <= n:  # the event code and AppliesToOverstayFee in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # AppliesToOverstayFee, AppliesMinimumMaximumCost in one read
+                    ch += [
+                        [U5, 'AppliesToOverstayFee', None, None, y & 32 != 0, 4, None],
+                        [U5, 'AppliesMinimumMaximumCost', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 8208
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToOverstayFee): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U5, 'AppliesToOverstayFee', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and AppliesToOverstayFee in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U5, 'AppliesToOverstayFee', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 8207
-                else:
-                    p, s = x.escape(v, n, p, e, 8206, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToOverstayFee): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'AppliesToOverstayFee', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'AppliesToOverstayFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        s = 8207
+                    else:
+                        p, s = x.escape(v, n, p, e, 8206, c)
+                        if s < 0:
+                            return p
             if s == 8207:  # ElementContent: SE(AppliesMinimumMaximumCost)
                 if p + 4 <= n:  # the event code and AppliesMinimumMaximumCost in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3

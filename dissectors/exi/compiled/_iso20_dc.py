@@ -6257,29 +6257,36 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 197:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E14[((y >> 6) & 63)], 5, None],
+                        [U6, 'EVSEProcessing', None, None, E6[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 200
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t71(v, n, p, nd, 71, x)
-                    s = 199
-                else:
-                    p, s = x.escape(v, n, p, e, 197, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t71(v, n, p, nd, 71, x)
+                        s = 199
+                    else:
+                        p, s = x.escape(v, n, p, e, 197, c)
+                        if s < 0:
+                            return p
             if s == 199:  # ElementContent: SE(EVSEProcessing)
                 if p + 5 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -6791,49 +6798,64 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 214:  # ElementContent: SE(EVSEPowerLimitAchieved)
-                if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # EVSEPowerLimitAchieved, EVSECurrentLimitAchieved, EVSEVoltageLimitAchieved in one read
+                    ch += [
+                        [U6, 'EVSEPowerLimitAchieved', None, None, y & 512 != 0, 4, None],
+                        [U6, 'EVSECurrentLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U6, 'EVSEVoltageLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 217
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerLimitAchieved): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U6, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U6, 'EVSEPowerLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t54(v, n, p, nd, 54, x)
-                    s = 215
-                else:
-                    p, s = x.escape(v, n, p, e, 214, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'EVSEPowerLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t54(v, n, p, nd, 54, x)
+                        s = 215
+                    else:
+                        p, s = x.escape(v, n, p, e, 214, c)
+                        if s < 0:
+                            return p
             if s == 215:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
-                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVSECurrentLimitAchieved, EVSEVoltageLimitAchieved in one read
+                    ch += [
+                        [U6, 'EVSECurrentLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U6, 'EVSEVoltageLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 217
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVSECurrentLimitAchieved): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
-                        ch.append([U6, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
+                    if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
                     else:
-                        nd = [U6, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t54(v, n, p, nd, 54, x)
-                    s = 216
-                else:
-                    p, s = x.escape(v, n, p, e, 215, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:DC}EVSECurrentLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t54(v, n, p, nd, 54, x)
+                        s = 216
+                    else:
+                        p, s = x.escape(v, n, p, e, 215, c)
+                        if s < 0:
+                            return p
             if s == 216:  # ElementContent: SE(EVSEVoltageLimitAchieved)
                 if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
                     c = (y := (v >> (n - p - 4)) & 15) >> 3

@@ -4162,29 +4162,36 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E22[((y >> 6) & 63)], 5, None],
+                        [U6, 'EVSEProcessing', None, None, E9[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 256
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 255
-                else:
-                    p, s = x.escape(v, n, p, e, 253, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 255
+                    else:
+                        p, s = x.escape(v, n, p, e, 253, c)
+                        if s < 0:
+                            return p
             if s == 255:  # ElementContent: SE(EVSEProcessing)
                 if p + 5 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -5679,29 +5686,36 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 352:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40:  # ResponseCode, PDInputPowerClass in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E22[((y >> 6) & 63)], 5, None],
+                        [U6, 'PDInputPowerClass', None, None, E21[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 355
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 354
-                else:
-                    p, s = x.escape(v, n, p, e, 352, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 354
+                    else:
+                        p, s = x.escape(v, n, p, e, 352, c)
+                        if s < 0:
+                            return p
             if s == 354:  # ElementContent: SE(PDInputPowerClass)
                 if p + 5 <= n:  # the event code and PDInputPowerClass in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -6070,29 +6084,36 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 378:  # ElementContent: SE(EVProcessing)
-                if p + 5 <= n:  # the event code and EVProcessing in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 825 and (y >> 6) & 3 < 3 and (y >> 1) & 3 < 3:  # EVProcessing, EVResultCode in one read
+                    ch += [
+                        [U6, 'EVProcessing', None, None, E9[((y >> 6) & 3)], 5, None],
+                        [U6, 'EVResultCode', None, None, E10[((y >> 1) & 3)], 5, None]]
+                    p += 10
+                    s = 381
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}EVProcessing): enumeration of 3 (2 bits)
-                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y = (y >> 1) & 3
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVProcessing')
-                        ch.append([U6, 'EVProcessing', None, None, E9[y], 5, None])
-                        p += 4
+                    if p + 5 <= n:  # the event code and EVProcessing in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
                     else:
-                        nd = [U6, 'EVProcessing', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t56(v, n, p, nd, 56, x)
-                    s = 380
-                else:
-                    p, s = x.escape(v, n, p, e, 378, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:WPT}EVProcessing): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVProcessing')
+                            ch.append([U6, 'EVProcessing', None, None, E9[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U6, 'EVProcessing', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t56(v, n, p, nd, 56, x)
+                        s = 380
+                    else:
+                        p, s = x.escape(v, n, p, e, 378, c)
+                        if s < 0:
+                            return p
             if s == 380:  # ElementContent: SE(EVResultCode)
                 if p + 5 <= n:  # the event code and EVResultCode in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -6795,29 +6816,36 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 399:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E22[((y >> 6) & 63)], 5, None],
+                        [U6, 'EVSEProcessing', None, None, E9[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 402
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 401
-                else:
-                    p, s = x.escape(v, n, p, e, 399, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 401
+                    else:
+                        p, s = x.escape(v, n, p, e, 399, c)
+                        if s < 0:
+                            return p
             if s == 401:  # ElementContent: SE(EVSEProcessing)
                 if p + 5 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
@@ -9291,29 +9319,36 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 489:  # ElementContent: SE(ResponseCode)
-                if p + 9 <= n:  # the event code and ResponseCode in one read
-                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E22[((y >> 6) & 63)], 5, None],
+                        [U6, 'EVSEProcessing', None, None, E9[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 492
                 else:
-                    c = (v >> (n - p - 1)) & 1
-                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
-                        y = (y >> 1) & 63
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
-                        p += 8
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
                     else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 491
-                else:
-                    p, s = x.escape(v, n, p, e, 489, c)
-                    if s < 0:
-                        return p
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E22[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 491
+                    else:
+                        p, s = x.escape(v, n, p, e, 489, c)
+                        if s < 0:
+                            return p
             if s == 491:  # ElementContent: SE(EVSEProcessing)
                 if p + 5 <= n:  # the event code and EVSEProcessing in one read
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
