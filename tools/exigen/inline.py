@@ -41,19 +41,20 @@ if TYPE_CHECKING:
 VAR = {D_NBIT: "y", D_BOOL: "y", D_UINT: "y", D_INT: "y", D_ENUM: "t", D_STRING: "t", D_HEX: "b", D_B64: "b"}
 
 
+MAX_CHILDREN = 6  # of a run
+MAX_BITS = 64  # one read; a wider one is still one shift, but the value stops being a small int
+GROUPS = 3  # 7-bit groups of a run's last child if it is an integer (0..2097151: a short, a meter's Wh)
+
+
 def offset(lo: int) -> str:
     """`` + lo`` / `` - |lo|`` for the code (an n-bit value is stored minus its lower bound)."""
     return f" + {lo}" if lo >= 0 else f" - {-lo}"
-
-MAX_CHILDREN = 6
-MAX_BITS = 64  # one read; a wider one is still one shift, but the value stops being a small int
-GROUPS = 3  # 7-bit groups of the last child if it is an integer (0..2097151: a short, a meter's Wh)
 
 
 def fusable(c: Compiler, prod: tuple[int, Any, Any, int]) -> tuple[int, str] | None:
     """(bits, what) a block can read together with the event code of ``prod``: an inline child's
     CH code, value and EE code ("fixed": n-bit, enumeration, boolean; "integer": with its sign and
-    two 7-bit groups), or a run of children of a type read at its call site ("run", inline.py);
+    two 7-bit groups), or a run of children of a type read at its call site ("run", ``run``);
     None if nothing."""
     ev, _a, b, _n = prod
     if ev != SE or c.traced:
