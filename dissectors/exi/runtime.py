@@ -420,7 +420,11 @@ def chars(v: int, n: int, p: int, count: int) -> tuple[str, int]:
 
 def string(v: int, n: int, p: int) -> tuple[str, int]:
     """String value: Unsigned(length + 2) then code points (length 0/1 would be value-table hits)."""
-    length, q = uint(v, n, p)
+    length = (v >> (n - p - 8)) & 0xFF  # uint's first group, read here: most lengths have one
+    if length < 0x80:
+        q = p + 8
+    else:
+        length, q = uint(v, n, p)
     if length < 2:
         raise Fail("string table hit (value partitions are empty with valuePartitionCapacity 0)", p)
     return chars(v, n, q, length - 2)
@@ -428,7 +432,11 @@ def string(v: int, n: int, p: int) -> tuple[str, int]:
 
 def binary(v: int, n: int, p: int) -> tuple[bytes, int]:
     """hexBinary / base64Binary: Unsigned(length in bytes) then the bytes, unaligned."""
-    length, q = uint(v, n, p)
+    length = (v >> (n - p - 8)) & 0xFF  # as in string
+    if length < 0x80:
+        q = p + 8
+    else:
+        length, q = uint(v, n, p)
     if length * 8 > n - q:
         raise Fail(f"binary length {length} is longer than the rest of the stream", p)
     if not length:

@@ -6,7 +6,9 @@ One function per type grammar (``t<start state>``): its states are ``if s == K:`
 order inside one ``while True`` (a forward move falls through to the next block, so a sequence is
 one pass), each block reads its event code with one shift and branches on it with a balanced
 ``if`` tree.  Simple-typed children (``<Value>12</Value>``) are read inline: SE code, CH code, value
-and EE code, with one peek for fixed-width values.  Escape codes and wildcards go to
+and EE code, with one peek for fixed-width values, and small all-simple types (PhysicalValueType)
+at their call sites, fused with the event code's read where they can be (inline.py; not in the
+positions variant).  Escape codes and wildcards go to
 ``dissectors/exi/runtime.py``, which reads the grammar tables as data and hands every declared state
 back to these functions.  Runs of consecutive states that differ only by their state numbers
 (``maxOccurs`` unrolled, e.g. 1024 PMaxScheduleEntry) share one block (``if A <= s <= B:``), and
@@ -26,6 +28,9 @@ import sys
 from typing import Any
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import inline  # noqa: E402
+from inline import VAR, offset  # noqa: E402
 
 from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
     AT,
@@ -52,16 +57,9 @@ from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
 )
 
 TRACED_SUFFIX = "_positions"
-# local variable per value type, so that each keeps one type in a function (mypy checks the output)
-VAR = {D_NBIT: "y", D_BOOL: "y", D_UINT: "y", D_INT: "y", D_ENUM: "t", D_STRING: "t", D_HEX: "b", D_B64: "b"}
 KIND_NAMES = {FST: "FirstStartTag", ST: "StartTag", 2: "ElementContent"}
 DT_NAMES = {D_STRING: "string", D_UINT: "unsigned", D_INT: "integer", D_NBIT: "n-bit", D_BOOL: "boolean",
             D_ENUM: "enumeration", D_HEX: "hexBinary", D_B64: "base64Binary"}
-
-
-def offset(lo: int) -> str:
-    """`` + lo`` / `` - |lo|`` for the code (an n-bit value is stored minus its lower bound)."""
-    return f" + {lo}" if lo >= 0 else f" - {-lo}"
 
 
 def entered_between(g: Grammar, runs: list[tuple[int, int]], a: int, b: int, target: int) -> bool:
@@ -90,6 +88,7 @@ class Compiler:
         self.patterns: dict[int, str] = {}
         self.qconsts: dict[int, str] = {}
         self.state = ""  # the current block's state number as the code has it: "s", or a constant
+        self.fast: dict[int, tuple[int, str]] = {}  # the current block's fused productions (``fused``)
         self.starts = self._starts()
         self.groups = {s: self._reach(s) for s in self.starts}
 
@@ -236,19 +235,22 @@ class Compiler:
         else:
             self.emit(d, f"raise Fail('datatype {dt[1]} is not supported', p)")
 
-    def facet_test(self, var: str, dti: int, raw: str | None = None) -> str:
+    def facet_test(self, var: str, dti: int, raw: str | None = None, span: tuple[int, int] | None = None) -> str:
         """The condition under which the value in ``var`` may break a facet of datatype ``dti`` ('' if
         it never can).  It only decides whether to ask: what breaks is judged by runtime's ``Ctx.facet``
-        with facets.py, the code the encoder checks with.  ``raw``: an n-bit value before its offset."""
+        with facets.py, the code the encoder checks with.  ``raw``: an n-bit value before its offset;
+        ``span``: the least and greatest integer ``var`` can hold there (bounds it keeps go untested)."""
         dt = self.g.dtypes[dti]
         kind = dt[0]
+        lo, hi = span if span is not None else (None, None)
         tests = []
         if kind == D_NBIT:
             k, lo, hi = dt[1], dt[2], dt[3]
             if (1 << k) > hi - lo + 1:
                 tests.append(f"{raw} > {hi - lo}" if raw is not None else f"{var} > {hi}")
         elif kind in (D_UINT, D_INT):
-            bounds = self.range_test(var, dt[1], dt[2], kind)
+            bounds = self.range_test(var, None if lo is not None and dt[1] is not None and dt[1] <= lo else dt[1],
+                                     None if hi is not None and dt[2] is not None and dt[2] >= hi else dt[2], kind)
             if bounds:
                 tests.append(bounds)
         number = kind in (D_NBIT, D_UINT, D_INT)
@@ -260,7 +262,8 @@ class Compiler:
                 tests.append(f"len({var}) < {limit}")
             elif facet == "maxLength":
                 tests.append(f"len({var}) > {limit}")
-            elif facet == "totalDigits" and number:
+            elif facet == "totalDigits" and number and not (lo is not None and hi is not None
+                                                             and -10 ** limit < lo and hi < 10 ** limit):
                 tests.append(f"not {-10 ** limit} < {item} < {10 ** limit}")
             elif facet == "pattern" and kind == D_STRING and pattern is not None:
                 tests.append(f"{self.pattern_const(dti)}.fullmatch({var}) is None")
@@ -295,77 +298,9 @@ class Compiler:
         if self.traced:
             self.emit(d, "x.span(nd, b0, p)")
 
-    def simple_child(self, d: int, qid: int, target: int, dt: tuple[Any, ...], dti: int) -> None:
-        """SE of a simple-typed element: CH code 0, the value and EE code 0 read inline; anything else
-        (an escape where CH or EE was expected) goes through the element's own function."""
-        ns, local = self.qname(qid)
-        make = f"[{self.ns_const(ns)}, {local!r}, None, None, VALUE, {dt[0]}, None]"
-        kind = dt[0]
-        if kind in (D_NBIT, D_ENUM, D_BOOL):
-            k = dt[1]
-            width = k + 2
-            esc = (1 << (width - 1)) | 1
-            guard = f"p + {width} <= n and " if width > 4 else ""
-            self.emit(d, f"if {guard}not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}:")
-            self.emit(d + 1, "y >>= 1")
-            if kind == D_NBIT:
-                lo = dt[2]
-                val = f"y{offset(lo)}" if lo else "y"
-                test = self.facet_test(val, dti, "y")
-                if test:
-                    self.emit(d + 1, f"if {test}:")
-                    self.emit(d + 2, f"x.facet({val}, {dti}, p + 1, e, {local!r})")
-            elif kind == D_ENUM:
-                if (1 << k) > len(dt[2]):
-                    self.emit(d + 1, f"if y >= {len(dt[2])}:")
-                    self.emit(d + 2, f"x.enum(y, {len(dt[2])}, p + 1, {local!r})")
-                val = f"{self.enum_const(dti)}[y]"
-            else:
-                val = "y == 1"
-            self.emit(d + 1, "ch.append(" + make.replace("VALUE", val) + ")")
-            self.emit(d + 1, f"p += {width}")
-            self.emit(d, "else:")
-            self.child_call(d + 1, qid, target)
-            return
-        if kind in (D_UINT, D_INT):
-            width = 9 if kind == D_UINT else 10
-            esc = 1 << (width - 1)
-            self.emit(d, f"if p + {width} <= n and not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}:")
-            self.emit(d + 1, "if y & 128:")
-            self.guarded(d + 2, f"m, q = uint(v, n, p + {width - 8})", local)
-            self.emit(d + 1, "else:")
-            self.emit(d + 2, f"m, q = y & 127, p + {width}")
-            if kind == D_INT:
-                self.emit(d + 1, "if y & 256:")
-                self.emit(d + 2, "m = -m - 1")
-        else:
-            self.emit(d, "if not (v >> (n - p - 1)) & 1:")
-            reader = "string" if kind == D_STRING else "binary"
-            self.guarded(d + 1, f"{VAR[kind]}, q = {reader}(v, n, p + 1)", local)
-        self.emit(d + 1, "if (v >> (n - q - 1)) & 1:")
-        self.child_call(d + 2, qid, target)
-        self.emit(d + 1, "else:")
-        var = "m" if kind in (D_UINT, D_INT) else VAR[kind]
-        test = self.facet_test(var, dti)
-        if test:  # after the EE code: an element that goes on is read again by its own function
-            self.emit(d + 2, f"if {test}:")
-            self.emit(d + 3, f"x.facet({var}, {dti}, p + 1, e, {local!r})")
-        self.emit(d + 2, "ch.append(" + make.replace("VALUE", var) + ")")
-        self.emit(d + 2, "p = q + 1")
-        self.emit(d, "else:")
-        self.child_call(d + 1, qid, target)
-
-    def guarded(self, d: int, line: str, local: str) -> None:
-        """A variable-length read of an inline child: failures name the child, as its own function would."""
-        self.emit(d, "try:")
-        self.emit(d + 1, line)
-        self.emit(d, "except Fail as f:")
-        self.emit(d + 1, f"f.names.append({local!r})")
-        self.emit(d + 1, "raise")
-        self.emit(d, "except ValueError:")
-        self.emit(d + 1, f"raise early(p + 1, {local!r}) from None")
-
-    def production(self, d: int, s: int, merged: bool, prod: tuple[int, Any, Any, int]) -> None:
+    def production(self, d: int, s: int, merged: bool, prod: tuple[int, Any, Any, int],
+                   fast: tuple[int, str] | None = None) -> None:
+        """One production's code, p past its event code; ``fast``: its child is in ``y`` too (``fused``)."""
         ev, a, b, nxt = prod
         g = self.g
         cur = self.state
@@ -373,7 +308,9 @@ class Compiler:
             sim = g.simple[b]
             self.emit(d, f"# SE({self.label(a)})" + (f": {self.dt_label(sim)}" if sim is not None else ""))
             if sim is not None and sim[0] in DT_NAMES and not self.traced:
-                self.simple_child(d, a, b, sim, g.states[b].prods[0][1])
+                inline.simple_child(self, d, a, b, sim, g.states[b].prods[0][1], fast[0] if fast else None)
+            elif not self.traced and (inlined := inline.run(self, b)):
+                inline.emit(self, d, a, b, *inlined, fast is not None)
             else:
                 self.child_call(d, a, b)
         elif ev == EE:
@@ -415,12 +352,12 @@ class Compiler:
                 if not last and i == len(codes) - 1:
                     if i:
                         self.emit(d, "else:")
-                        self.production(d + 1, s, merged, prods[code])
+                        self.production(d + 1, s, merged, prods[code], self.fast.get(code))
                     else:
-                        self.production(d, s, merged, prods[code])
+                        self.production(d, s, merged, prods[code], self.fast.get(code))
                     return
                 self.emit(d, f"{'if' if i == 0 else 'elif'} c == {code}:")
-                self.production(d + 1, s, merged, prods[code])
+                self.production(d + 1, s, merged, prods[code], self.fast.get(code))
             cur = self.state
             if codes:
                 self.emit(d, "else:")
@@ -453,7 +390,26 @@ class Compiler:
         w = st.width
         if self.traced:
             self.emit(d + 1, "b0 = p")
-        self.emit(d + 1, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
+        run = None if self.traced or merged else inline.chain(self, lo)
+        if run:  # required children one after another: one read for all, else the block as it is
+            inline.emit_chain(self, d + 1, *run)
+            self.emit(d + 1, "else:")
+            d += 1
+        self.fast = inline.fused(self, lo)
+        if self.fast:
+            bits, what = next(iter(self.fast.values()))
+            wide = w + bits
+            names = ", ".join(self.qname(st.prods[code][1])[1] for code in self.fast)
+            self.emit(d + 1, f"if p + {wide} <= n:  # the event code and {names} in one read")
+            self.emit(d + 2, f"c = (y := (v >> (n - p - {wide})) & {(1 << wide) - 1}) >> {bits}")
+            self.emit(d + 1, "else:")
+            self.emit(d + 2, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
+            if what == "integer":  # (its longer values are read from the stream: it needs all of its bits)
+                self.emit(d + 2, f"y = {(1 << (bits - 1))}  # a CH code that is not 0: the child's own read")
+            else:
+                self.emit(d + 2, f"y = {inline.padded(wide)}")
+        else:
+            self.emit(d + 1, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
         self.emit(d + 1, f"p += {w}")
         self.dispatch(d + 1, lo, merged, list(range(len(st.prods))))
 

@@ -90,12 +90,16 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 2 or s == 49:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE(ResponseCode): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ResponseCode')
                         ch.append([U0, 'ResponseCode', None, None, E2[y], 5, None])
@@ -110,12 +114,16 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 48:  # ElementContent: SE(SchemaID), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and SchemaID in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE(SchemaID): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U0, 'SchemaID', None, None, y, 3, None])
                         p += 10
                     else:
@@ -186,12 +194,20 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 51:  # ElementContent: SE(VersionNumberMajor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and VersionNumberMajor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE(VersionNumberMajor): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -199,33 +215,52 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'VersionNumberMajor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U0, 'VersionNumberMajor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t10(v, n, p, nd, 10, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 4, p + 1, e, 'VersionNumberMajor')
-                            ch.append([U0, 'VersionNumberMajor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('VersionNumberMajor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'VersionNumberMajor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U0, 'VersionNumberMajor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t10(v, n, p, nd, 10, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 4, p + 1, e, 'VersionNumberMajor')
+                        ch.append([U0, 'VersionNumberMajor', None, None, m, 1, None])
+                        p = q + 1
                     s = 53
                 else:
                     p, s = x.escape(v, n, p, e, 51, c)
                     if s < 0:
                         return p
             if s == 53:  # ElementContent: SE(VersionNumberMinor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and VersionNumberMinor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE(VersionNumberMinor): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -233,51 +268,79 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'VersionNumberMinor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U0, 'VersionNumberMinor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t10(v, n, p, nd, 10, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 4, p + 1, e, 'VersionNumberMinor')
-                            ch.append([U0, 'VersionNumberMinor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('VersionNumberMinor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'VersionNumberMinor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U0, 'VersionNumberMinor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t10(v, n, p, nd, 10, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 4, p + 1, e, 'VersionNumberMinor')
+                        ch.append([U0, 'VersionNumberMinor', None, None, m, 1, None])
+                        p = q + 1
                     s = 54
                 else:
                     p, s = x.escape(v, n, p, e, 53, c)
                     if s < 0:
                         return p
             if s == 54:  # ElementContent: SE(SchemaID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE(SchemaID): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        ch.append([U0, 'SchemaID', None, None, y, 3, None])
-                        p += 10
-                    else:
-                        nd = [U0, 'SchemaID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t9(v, n, p, nd, 9, x)
-                    s = 55
+                if p + 19 <= n and not (y := (v >> (n - p - 19)) & 524287) & 393665:  # SchemaID, Priority in one read
+                    if ((y >> 1) & 31) > 19:
+                        x.facet(((y >> 1) & 31) + 1, 0, p + 13, e, 'Priority')
+                    ch += [
+                        [U0, 'SchemaID', None, None, ((y >> 9) & 255), 3, None],
+                        [U0, 'Priority', None, None, ((y >> 1) & 31) + 1, 3, None]]
+                    p += 19
+                    s = 56
                 else:
-                    p, s = x.escape(v, n, p, e, 54, c)
-                    if s < 0:
-                        return p
+                    if p + 11 <= n:  # the event code and SchemaID in one read
+                        c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE(SchemaID): n-bit 0..255 (8 bits)
+                        if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                            y = (y >> 1) & 255
+                            ch.append([U0, 'SchemaID', None, None, y, 3, None])
+                            p += 10
+                        else:
+                            nd = [U0, 'SchemaID', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t9(v, n, p, nd, 9, x)
+                        s = 55
+                    else:
+                        p, s = x.escape(v, n, p, e, 54, c)
+                        if s < 0:
+                            return p
             if s == 55:  # ElementContent: SE(Priority)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and Priority in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE(Priority): n-bit 1..20 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y > 19:
                             x.facet(y + 1, 0, p + 1, e, 'Priority')
                         ch.append([U0, 'Priority', None, None, y + 1, 3, None])

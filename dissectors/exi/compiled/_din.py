@@ -48,12 +48,20 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 1 or s == 161:  # FirstStartTag, ElementContent: SE(DepartureTime)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -61,73 +69,212 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 160
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 160:  # ElementContent: SE(EAmount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EAmount in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EAmount)
-                    nd = [U6, 'EAmount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EAmount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EAmount', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 162
                 else:
                     p, s = x.escape(v, n, p, e, 160, c)
                     if s < 0:
                         return p
             if s == 162:  # ElementContent: SE(EVMaxVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMaxVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaxVoltage)
-                    nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaxVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 163
                 else:
                     p, s = x.escape(v, n, p, e, 162, c)
                     if s < 0:
                         return p
             if s == 163:  # ElementContent: SE(EVMaxCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMaxCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaxCurrent)
-                    nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 164
                 else:
                     p, s = x.escape(v, n, p, e, 163, c)
                     if s < 0:
                         return p
             if s == 164:  # ElementContent: SE(EVMinCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMinCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMinCurrent)
-                    nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 165
                 else:
                     p, s = x.escape(v, n, p, e, 164, c)
@@ -159,52 +306,161 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 2 or s == 167:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 26 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 25
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 29081715 and (y >> 2) & 3 < 3:  # PowerSwitchClosed, RCD, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'PowerSwitchClosed', None, None, y & 4194304 != 0, 4, None],
+                            [U6, 'RCD', None, None, y & 262144 != 0, 4, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 25
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 166
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 166:  # ElementContent: SE(EVSEMaxVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMaxVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaxVoltage)
-                    nd = [U6, 'EVSEMaxVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaxVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaxVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, 166, c)
                     if s < 0:
                         return p
             if s == 168:  # ElementContent: SE(EVSEMaxCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMaxCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaxCurrent)
-                    nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 169
                 else:
                     p, s = x.escape(v, n, p, e, 168, c)
                     if s < 0:
                         return p
             if s == 169:  # ElementContent: SE(EVSEMinCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMinCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMinCurrent)
-                    nd = [U6, 'EVSEMinCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 170
                 else:
                     p, s = x.escape(v, n, p, e, 169, c)
@@ -236,30 +492,45 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 3 or s == 172:  # FirstStartTag, ElementContent: SE(PowerSwitchClosed)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PowerSwitchClosed): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'PowerSwitchClosed', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'PowerSwitchClosed', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 171
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # PowerSwitchClosed, RCD in one read
+                    ch += [
+                        [U6, 'PowerSwitchClosed', None, None, y & 32 != 0, 4, None],
+                        [U6, 'RCD', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 173
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and PowerSwitchClosed in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgDataTypes}PowerSwitchClosed): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'PowerSwitchClosed', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'PowerSwitchClosed', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t84(v, n, p, nd, 84, x)
+                        s = 171
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 171:  # ElementContent: SE(RCD)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and RCD in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RCD): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'RCD', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -272,12 +543,20 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 173:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NotificationMaxDelay): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -285,33 +564,48 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 174
                 else:
                     p, s = x.escape(v, n, p, e, 173, c)
                     if s < 0:
                         return p
             if s == 174:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E17[y], 5, None])
@@ -373,13 +667,29 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 5 or s == 178:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 177
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -411,12 +721,16 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 6 or s == 180:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -431,25 +745,42 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 181
                 else:
                     p, s = x.escape(v, n, p, e, 179, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 3
                     else:
@@ -694,12 +1025,16 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 191 or s == 192:  # StartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -988,12 +1323,16 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 204 or s == 205:  # StartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -1114,12 +1453,20 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 210:  # ElementContent: SE(RetryCounter)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and RetryCounter in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RetryCounter): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -1127,23 +1474,36 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'RetryCounter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('RetryCounter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'RetryCounter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'RetryCounter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'RetryCounter')
-                            ch.append([U5, 'RetryCounter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'RetryCounter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t125(v, n, p, nd, 125, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'RetryCounter')
+                        ch.append([U5, 'RetryCounter', None, None, m, 2, None])
+                        p = q + 1
                     s = 211
                 else:
                     p, s = x.escape(v, n, p, e, 210, c)
@@ -1175,12 +1535,16 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 12 or s == 213:  # FirstStartTag, ElementContent: SE(EVRequestedEnergyTransferType)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EVRequestedEnergyTransferType in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVRequestedEnergyTransferType): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVRequestedEnergyTransferType')
                         ch.append([U5, 'EVRequestedEnergyTransferType', None, None, E14[y], 5, None])
@@ -1245,32 +1609,47 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 13 or s == 216:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 215
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3101 and (y >> 5) & 31 < 23:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E28[((y >> 5) & 31)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 1)], 5, None]]
+                    p += 12
+                    s = 217
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                    if p + 8 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 8)) & 255) >> 7
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
+                        if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                            y = (y >> 1) & 31
+                            if y >= 23:
+                                x.enum(y, 23, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
+                            p += 7
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t129(v, n, p, nd, 129, x)
+                        s = 215
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 215:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 3
                     else:
@@ -1374,12 +1753,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 15 or s == 222:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -1425,12 +1808,20 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 223:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -1438,36 +1829,81 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SAScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SAScheduleTupleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'SAScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
+                        ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 224
                 else:
                     p, s = x.escape(v, n, p, e, 223, c)
                     if s < 0:
                         return p
             if s == 224:  # ElementContent: SE(EVSEMaxCurrent), SE(MeterInfo), SE(ReceiptRequired)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSEMaxCurrent in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaxCurrent)
-                    nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 225
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}MeterInfo)
@@ -1515,12 +1951,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 226:  # ElementContent: SE(ReceiptRequired)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1533,13 +1973,26 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 227:  # ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 26 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 25
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 29081715 and (y >> 2) & 3 < 3:  # PowerSwitchClosed, RCD, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'PowerSwitchClosed', None, None, y & 4194304 != 0, 4, None],
+                            [U6, 'RCD', None, None, y & 262144 != 0, 4, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 25
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 228
                 else:
                     p, s = x.escape(v, n, p, e, 227, c)
@@ -1663,32 +2116,47 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 17 or s == 233:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 232
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3101 and (y >> 5) & 31 < 23:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E28[((y >> 5) & 31)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 1)], 5, None]]
+                    p += 12
+                    s = 234
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                    if p + 8 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 8)) & 255) >> 7
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
+                        if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                            y = (y >> 1) & 31
+                            if y >= 23:
+                                x.enum(y, 23, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
+                            p += 7
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t129(v, n, p, nd, 129, x)
+                        s = 232
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 232:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 3
                     else:
@@ -1726,53 +2194,189 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 18 or s == 236:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 235
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 235:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetCurrent)
-                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 237
                 else:
                     p, s = x.escape(v, n, p, e, 235, c)
                     if s < 0:
                         return p
             if s == 237:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 3)) & 7
+                if p + 46 <= n:  # the event code and EVMaximumVoltageLimit, EVMaximumCurrentLimit, EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumVoltageLimit)
-                        nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 238
                     else:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumCurrentLimit)
-                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 239
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumPowerLimit)
-                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 240
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
@@ -1801,20 +2405,80 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 238:  # ElementContent: SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 3)) & 7
+                if p + 46 <= n:  # the event code and EVMaximumCurrentLimit, EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumCurrentLimit)
-                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 239
                     else:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumPowerLimit)
-                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 240
                 else:
                     if c == 2:
@@ -1844,13 +2508,45 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 239:  # ElementContent: SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVMaximumPowerLimit)
-                    nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 240
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
@@ -1879,12 +2575,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 240:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1894,8 +2594,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 241
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1908,12 +2608,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 241:  # ElementContent: SE(ChargingComplete)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingComplete in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1926,57 +2630,237 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 242:  # ElementContent: SE(RemainingTimeToFullSoC), SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and RemainingTimeToFullSoC, RemainingTimeToBulkSoC, EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RemainingTimeToFullSoC)
-                    nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToFullSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 243
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}RemainingTimeToBulkSoC)
-                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 244
                 elif c == 2:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 245
                 else:
                     p, s = x.escape(v, n, p, e, 242, c)
                     if s < 0:
                         return p
             if s == 243:  # ElementContent: SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and RemainingTimeToBulkSoC, EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RemainingTimeToBulkSoC)
-                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 244
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 245
                 else:
                     p, s = x.escape(v, n, p, e, 243, c)
                     if s < 0:
                         return p
             if s == 244:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 245
                 else:
                     p, s = x.escape(v, n, p, e, 244, c)
@@ -2008,12 +2892,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 19 or s == 247:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -2028,87 +2916,191 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 246:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 248
                 else:
                     p, s = x.escape(v, n, p, e, 246, c)
                     if s < 0:
                         return p
             if s == 248:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 248, c)
                     if s < 0:
                         return p
             if s == 249:  # ElementContent: SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPresentCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentCurrent)
-                    nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 250
                 else:
                     p, s = x.escape(v, n, p, e, 249, c)
                     if s < 0:
                         return p
             if s == 250:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVSECurrentLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 251
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # EVSECurrentLimitAchieved, EVSEVoltageLimitAchieved, EVSEPowerLimitAchieved in one read
+                    ch += [
+                        [U5, 'EVSECurrentLimitAchieved', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVSEVoltageLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVSEPowerLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 253
                 else:
-                    p, s = x.escape(v, n, p, e, 250, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgBody}EVSECurrentLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t84(v, n, p, nd, 84, x)
+                        s = 251
+                    else:
+                        p, s = x.escape(v, n, p, e, 250, c)
+                        if s < 0:
+                            return p
             if s == 251:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVSEVoltageLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVSEVoltageLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 252
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVSEVoltageLimitAchieved, EVSEPowerLimitAchieved in one read
+                    ch += [
+                        [U5, 'EVSEVoltageLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVSEPowerLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 253
                 else:
-                    p, s = x.escape(v, n, p, e, 251, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgBody}EVSEVoltageLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEVoltageLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t84(v, n, p, nd, 84, x)
+                        s = 252
+                    else:
+                        p, s = x.escape(v, n, p, e, 251, c)
+                        if s < 0:
+                            return p
             if s == 252:  # ElementContent: SE(EVSEPowerLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPowerLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2121,27 +3113,115 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 46 <= n:  # the event code and EVSEMaximumVoltageLimit, EVSEMaximumCurrentLimit, EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgBody}EVSEMaximumVoltageLimit)
-                        nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 254
                     else:
                         # SE({urn:din:70121:2012:MsgBody}EVSEMaximumCurrentLimit)
-                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 255
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgBody}EVSEMaximumPowerLimit)
-                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 256
                     elif c == 3:
                         return p  # EE
@@ -2150,19 +3230,79 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 254:  # ElementContent: SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSEMaximumCurrentLimit, EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaximumCurrentLimit)
-                    nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 255
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaximumPowerLimit)
-                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 256
                 elif c == 2:
                     return p  # EE
@@ -2171,13 +3311,45 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: SE(EVSEMaximumPowerLimit), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaximumPowerLimit)
-                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 256
                 elif c == 1:
                     return p  # EE
@@ -2211,78 +3383,278 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 20 or s == 258:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 257
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 257:  # ElementContent: SE(EVMaximumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMaximumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumCurrentLimit)
-                    nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 259
                 else:
                     p, s = x.escape(v, n, p, e, 257, c)
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVMaximumPowerLimit, EVMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumPowerLimit)
-                    nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 260
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumVoltageLimit)
-                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 259, c)
                     if s < 0:
                         return p
             if s == 260:  # ElementContent: SE(EVMaximumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumVoltageLimit)
-                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 260, c)
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 46 <= n:  # the event code and EVEnergyCapacity, EVEnergyRequest in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgDataTypes}EVEnergyCapacity)
-                        nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyCapacity', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 262
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}EVEnergyRequest)
-                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyRequest', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 263
                 else:
                     if c == 2:
@@ -2318,14 +3690,46 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 262:  # ElementContent: SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 46 <= n:  # the event code and EVEnergyRequest in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgDataTypes}EVEnergyRequest)
-                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyRequest', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 263
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
@@ -2361,12 +3765,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 263:  # ElementContent: SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and FullSOC, BulkSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'FullSOC')
                         ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2378,8 +3786,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 264
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2396,12 +3804,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 264:  # ElementContent: SE(BulkSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and BulkSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2443,25 +3855,45 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 21 or s == 267:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 266
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 266:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2471,8 +3903,8 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 268
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2485,12 +3917,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(ChargingComplete)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingComplete in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2528,129 +3964,454 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 22 or s == 271:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 270
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 270:  # ElementContent: SE(EVSEMaximumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMaximumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumCurrentLimit)
-                    nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 272
                 else:
                     p, s = x.escape(v, n, p, e, 270, c)
                     if s < 0:
                         return p
             if s == 272:  # ElementContent: SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSEMaximumPowerLimit, EVSEMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumPowerLimit)
-                    nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 273
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumVoltageLimit)
-                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 274
                 else:
                     p, s = x.escape(v, n, p, e, 272, c)
                     if s < 0:
                         return p
             if s == 273:  # ElementContent: SE(EVSEMaximumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumVoltageLimit)
-                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 274
                 else:
                     p, s = x.escape(v, n, p, e, 273, c)
                     if s < 0:
                         return p
             if s == 274:  # ElementContent: SE(EVSEMinimumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMinimumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMinimumCurrentLimit)
-                    nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 275
                 else:
                     p, s = x.escape(v, n, p, e, 274, c)
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(EVSEMinimumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMinimumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMinimumVoltageLimit)
-                    nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 276
                 else:
                     p, s = x.escape(v, n, p, e, 275, c)
                     if s < 0:
                         return p
             if s == 276:  # ElementContent: SE(EVSECurrentRegulationTolerance), SE(EVSEPeakCurrentRipple)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSECurrentRegulationTolerance, EVSEPeakCurrentRipple in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSECurrentRegulationTolerance)
-                    nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 277
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEPeakCurrentRipple)
-                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 278
                 else:
                     p, s = x.escape(v, n, p, e, 276, c)
                     if s < 0:
                         return p
             if s == 277:  # ElementContent: SE(EVSEPeakCurrentRipple)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPeakCurrentRipple in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEPeakCurrentRipple)
-                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 278
                 else:
                     p, s = x.escape(v, n, p, e, 277, c)
                     if s < 0:
                         return p
             if s == 278:  # ElementContent: SE(EVSEEnergyToBeDelivered), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSEEnergyToBeDelivered in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 45 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEEnergyToBeDelivered)
-                    nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 279
                 elif c == 1:
                     return p  # EE
@@ -2684,12 +4445,16 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 23 or s == 282:  # FirstStartTag, ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and EVSEIsolationStatus in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEIsolationStatus): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'EVSEIsolationStatus', None, None, E16[y], 5, None])
                         p += 4
                     else:
@@ -2715,12 +4480,16 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 280:  # ElementContent: SE(EVSEStatusCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 7 <= n:  # the event code and EVSEStatusCode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVSEStatusCode')
                         ch.append([U6, 'EVSEStatusCode', None, None, E19[y], 5, None])
@@ -2735,12 +4504,20 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 281:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NotificationMaxDelay): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -2748,33 +4525,48 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 283
                 else:
                     p, s = x.escape(v, n, p, e, 281, c)
                     if s < 0:
                         return p
             if s == 283:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E17[y], 5, None])
@@ -2814,12 +4606,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 24 or s == 286:  # FirstStartTag, ElementContent: SE(EVReady)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVReady in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVReady): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2832,12 +4628,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 285:  # ElementContent: SE(EVCabinConditioning), SE(EVRESSConditioning), SE(EVErrorCode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and EVCabinConditioning, EVRESSConditioning in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVCabinConditioning): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVCabinConditioning', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2847,8 +4647,8 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 287
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSConditioning): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVRESSConditioning', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2874,12 +4674,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 287:  # ElementContent: SE(EVRESSConditioning), SE(EVErrorCode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and EVRESSConditioning in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSConditioning): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVRESSConditioning', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2905,32 +4709,49 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 288:  # ElementContent: SE(EVErrorCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
-                        if y >= 12:
-                            x.enum(y, 12, p + 1, 'EVErrorCode')
-                        ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
-                        p += 6
-                    else:
-                        nd = [U6, 'EVErrorCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t100(v, n, p, nd, 100, x)
-                    s = 289
+                if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 100097 and (y >> 11) & 15 < 12:  # EVErrorCode, EVRESSSOC in one read
+                    if ((y >> 1) & 127) > 100:
+                        x.facet(((y >> 1) & 127), 3, p + 9, e, 'EVRESSSOC')
+                    ch += [
+                        [U6, 'EVErrorCode', None, None, E13[((y >> 11) & 15)], 5, None],
+                        [U6, 'EVRESSSOC', None, None, ((y >> 1) & 127), 3, None]]
+                    p += 17
+                    s = 290
                 else:
-                    p, s = x.escape(v, n, p, e, 288, c)
-                    if s < 0:
-                        return p
+                    if p + 7 <= n:  # the event code and EVErrorCode in one read
+                        c = (y := (v >> (n - p - 7)) & 127) >> 6
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
+                        if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                            y = (y >> 1) & 15
+                            if y >= 12:
+                                x.enum(y, 12, p + 1, 'EVErrorCode')
+                            ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
+                            p += 6
+                        else:
+                            nd = [U6, 'EVErrorCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t100(v, n, p, nd, 100, x)
+                        s = 289
+                    else:
+                        p, s = x.escape(v, n, p, e, 288, c)
+                        if s < 0:
+                            return p
             if s == 289:  # ElementContent: SE(EVRESSSOC)
-                c = (v >> (n - p - 1)) & 1
+                if p + 10 <= n:  # the event code and EVRESSSOC in one read
+                    c = (y := (v >> (n - p - 10)) & 1023) >> 9
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 10 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'EVRESSSOC')
                         ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
@@ -3493,13 +5314,38 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 33 or s == 310:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t51(v, n, p, nd, 51, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        ch.append(nf)
+                        p += q
                     s = 309
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
@@ -5514,12 +7360,20 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 340:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -5527,23 +7381,36 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SAScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SAScheduleTupleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'SAScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
+                        ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 342
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}MeterInfo)
@@ -5594,12 +7461,16 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 39 or s == 345:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -5614,13 +7485,26 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 344:  # ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 26 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 25
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 29081715 and (y >> 2) & 3 < 3:  # PowerSwitchClosed, RCD, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'PowerSwitchClosed', None, None, y & 4194304 != 0, 4, None],
+                            [U6, 'RCD', None, None, y & 262144 != 0, 4, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 25
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 346
                 else:
                     p, s = x.escape(v, n, p, e, 344, c)
@@ -5927,13 +7811,38 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 42 or s == 359:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t51(v, n, p, nd, 51, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        ch.append(nf)
+                        p += q
                     s = 358
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
@@ -5946,12 +7855,20 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 358:  # ElementContent: SE(PMax)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and PMax in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PMax): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -5959,23 +7876,36 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PMax') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('PMax')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PMax') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'PMax', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t88(v, n, p, nd, 88, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'PMax')
-                            ch.append([U6, 'PMax', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'PMax', None, None, None, -1, None]
                         ch.append(nd)
                         p = t88(v, n, p, nd, 88, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'PMax')
+                        ch.append([U6, 'PMax', None, None, m, 2, None])
+                        p = q + 1
                     s = 360
                 else:
                     p, s = x.escape(v, n, p, e, 358, c)
@@ -6076,12 +8006,16 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 44 or s == 365:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -6125,12 +8059,20 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 366:  # ElementContent: SE(DateTimeNow)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and DateTimeNow in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DateTimeNow): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -6138,23 +8080,36 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DateTimeNow') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DateTimeNow')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DateTimeNow') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DateTimeNow', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t96(v, n, p, nd, 96, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 10, p + 1, e, 'DateTimeNow')
-                            ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DateTimeNow', None, None, None, -1, None]
                         ch.append(nd)
                         p = t96(v, n, p, nd, 96, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 10, p + 1, e, 'DateTimeNow')
+                        ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
+                        p = q + 1
                     s = 367
                 else:
                     p, s = x.escape(v, n, p, e, 366, c)
@@ -6186,12 +8141,16 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 45 or s == 369:  # FirstStartTag, ElementContent: SE(ReadyToChargeState)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ReadyToChargeState in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ReadyToChargeState): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReadyToChargeState', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -6279,12 +8238,16 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 46 or s == 373:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -6299,19 +8262,45 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 372:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 27 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 27)) & 134217727) >> 25
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 27 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 29081715 and (y >> 2) & 3 < 3:  # PowerSwitchClosed, RCD, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'PowerSwitchClosed', None, None, y & 4194304 != 0, 4, None],
+                            [U6, 'RCD', None, None, y & 262144 != 0, 4, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 25
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 374
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if p + 30 <= n:
+                        y = (v >> (n - p - 30)) & 1073741823
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 30 - n)) - 1  # the rest, then ones
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in one read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 374
                 elif c == 2:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEStatus)
@@ -6349,39 +8338,119 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 47 or s == 376:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 375
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 375:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 377
                 else:
                     p, s = x.escape(v, n, p, e, 375, c)
                     if s < 0:
                         return p
             if s == 377:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetCurrent)
-                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 378
                 else:
                     p, s = x.escape(v, n, p, e, 377, c)
@@ -6413,12 +8482,16 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 48 or s == 380:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -6433,26 +8506,71 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 379:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 381
                 else:
                     p, s = x.escape(v, n, p, e, 379, c)
                     if s < 0:
                         return p
             if s == 381:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 382
                 else:
                     p, s = x.escape(v, n, p, e, 381, c)
@@ -6744,12 +8862,20 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 51 or s == 394:  # FirstStartTag, ElementContent: SE(start)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and start in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}start): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6757,33 +8883,52 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'start') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'start', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'start')
-                            ch.append([U6, 'start', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('start')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'start') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'start', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'start')
+                        ch.append([U6, 'start', None, None, m, 1, None])
+                        p = q + 1
                     s = 393
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 393:  # ElementContent: SE(duration), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and duration in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6791,21 +8936,32 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'duration')
-                            ch.append([U6, 'duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'duration')
+                        ch.append([U6, 'duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 395
                 elif c == 1:
                     return p  # EE
@@ -7168,13 +9324,38 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 56 or s == 410:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t51(v, n, p, nd, 51, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        ch.append(nf)
+                        p += q
                     s = 409
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
@@ -7187,12 +9368,16 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(EPriceLevel)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and EPriceLevel in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'EPriceLevel', None, None, y, 3, None])
                         p += 10
                     else:
@@ -7249,30 +9434,45 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 413:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'FreeService', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 415
+                if p + 11 <= n and not (y := (v >> (n - p - 11)) & 2047) & 1761 and (y >> 1) & 15 < 10:  # FreeService, EnergyTransferType in one read
+                    ch += [
+                        [U6, 'FreeService', None, None, y & 256 != 0, 4, None],
+                        [U6, 'EnergyTransferType', None, None, E20[((y >> 1) & 15)], 5, None]]
+                    p += 11
+                    s = 416
                 else:
-                    p, s = x.escape(v, n, p, e, 413, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and FreeService in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'FreeService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t84(v, n, p, nd, 84, x)
+                        s = 415
+                    else:
+                        p, s = x.escape(v, n, p, e, 413, c)
+                        if s < 0:
+                            return p
             if s == 415:  # ElementContent: SE(EnergyTransferType)
-                c = (v >> (n - p - 1)) & 1
+                if p + 7 <= n:  # the event code and EnergyTransferType in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EnergyTransferType): enumeration of 10 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 10:
                             x.enum(y, 10, p + 1, 'EnergyTransferType')
                         ch.append([U6, 'EnergyTransferType', None, None, E20[y], 5, None])
@@ -7312,12 +9512,20 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 58 or s == 418:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7325,21 +9533,32 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t138(v, n, p, nd, 138, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 31, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 417
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -7371,12 +9590,16 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 59 or s == 420:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -7391,12 +9614,20 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7404,21 +9635,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t138(v, n, p, nd, 138, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 31, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 421
                 else:
                     p, s = x.escape(v, n, p, e, 419, c)
@@ -7509,12 +9751,16 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: SE(ServiceCategory), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
@@ -7554,12 +9800,16 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 61 or s == 427:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -7640,12 +9890,16 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 62 or s == 432:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and SelectedPaymentOption in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'SelectedPaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
@@ -7696,12 +9950,16 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 63 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -7797,12 +10055,16 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 65 or s == 439:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -7848,12 +10110,20 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 440:  # ElementContent: SE(DateTimeNow), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and DateTimeNow in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DateTimeNow): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -7861,23 +10131,36 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DateTimeNow') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DateTimeNow')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DateTimeNow') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DateTimeNow', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t96(v, n, p, nd, 96, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 10, p + 1, e, 'DateTimeNow')
-                            ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DateTimeNow', None, None, None, -1, None]
                         ch.append(nd)
                         p = t96(v, n, p, nd, 96, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 10, p + 1, e, 'DateTimeNow')
+                        ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
+                        p = q + 1
                     s = 441
                 elif c == 1:
                     return p  # EE
@@ -7933,12 +10216,16 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 67 or s == 444:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -8086,13 +10373,21 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 451 or s == 452:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -8100,21 +10395,34 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t112(v, n, p, nd, 112, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t112(v, n, p, nd, 112, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 453
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -8741,13 +11049,29 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 78 or s == 485:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 33 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 484
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -8779,12 +11103,16 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 79 or s == 487:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -8799,26 +11127,71 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 486:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 488
                 else:
                     p, s = x.escape(v, n, p, e, 486, c)
                     if s < 0:
                         return p
             if s == 488:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 38) & 7) > 6:
+                            x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 16, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 489
                 else:
                     p, s = x.escape(v, n, p, e, 488, c)
@@ -9502,9 +11875,20 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}ContractAuthenticationRes)
-                                    nd = [U5, 'ContractAuthenticationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t17(v, n, p, nd, 17, x)
+                                    if p + 13 <= n:
+                                        y = (v >> (n - p - 13)) & 8191
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
+                                    if not y & 6203 and (y >> 6) & 31 < 23:  # ResponseCode, EVSEProcessing and the EE code in one read
+                                        nf = [U5, 'ContractAuthenticationRes', None, [
+                                            [U5, 'ResponseCode', None, None, E28[((y >> 6) & 31)], 5, None],
+                                            [U5, 'EVSEProcessing', None, None, E18[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 13
+                                    else:
+                                        nd = [U5, 'ContractAuthenticationRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t17(v, n, p, nd, 17, x)
                                     s = 503
                         else:
                             if c < 15:
@@ -9578,9 +11962,35 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}ServiceDetailReq)
-                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t58(v, n, p, nd, 58, x)
+                                    if p + 28 <= n:
+                                        y = (v >> (n - p - 28)) & 268435455
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                                    if not y & 201326592:  # ServiceID and the EE code in one read
+                                        if not y & 33554432:  # ServiceID: one 7-bit group
+                                            m = (y >> 18) & 127
+                                            z, q = y & 196608, 12
+                                        elif not y & 131072:  # 2 groups
+                                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                            z, q = y & 768, 20
+                                        elif not y & 512:  # 3 groups
+                                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                            z, q = y & 3, 28
+                                        else:
+                                            z = 1  # a longer integer
+                                    else:
+                                        z = 1
+                                    if z:  # not the run: the type's own function
+                                        nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t58(v, n, p, nd, 58, x)
+                                    else:
+                                        nf = [U5, 'ServiceDetailReq', None, [
+                                            [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                        if m > 65535:
+                                            x.facet(m, 31, p + 2, nf, 'ServiceID')
+                                        ch.append(nf)
+                                        p += q
                                     s = 503
                             else:
                                 if c == 24:
@@ -9612,9 +12022,19 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}ServicePaymentSelectionRes)
-                                    nd = [U5, 'ServicePaymentSelectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t63(v, n, p, nd, 63, x)
+                                    if p + 9 <= n:
+                                        y = (v >> (n - p - 9)) & 511
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                    if not y & 387 and (y >> 2) & 31 < 23:  # ResponseCode and the EE code in one read
+                                        nf = [U5, 'ServicePaymentSelectionRes', None, [
+                                            [U5, 'ResponseCode', None, None, E28[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 9
+                                    else:
+                                        nd = [U5, 'ServicePaymentSelectionRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t63(v, n, p, nd, 63, x)
                                     s = 503
                             else:
                                 if c == 29:
@@ -9639,9 +12059,19 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}SessionStopRes)
-                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t67(v, n, p, nd, 67, x)
+                                    if p + 9 <= n:
+                                        y = (v >> (n - p - 9)) & 511
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                    if not y & 387 and (y >> 2) & 31 < 23:  # ResponseCode and the EE code in one read
+                                        nf = [U5, 'SessionStopRes', None, [
+                                            [U5, 'ResponseCode', None, None, E28[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 9
+                                    else:
+                                        nd = [U5, 'SessionStopRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t67(v, n, p, nd, 67, x)
                                     s = 503
                             else:
                                 if c == 33:
@@ -9797,12 +12227,20 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 87 or s == 512:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -9810,49 +12248,120 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SAScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SAScheduleTupleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
+                        ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 511
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 511:  # ElementContent: SE(ProfileEntry)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and ProfileEntry in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ProfileEntry)
-                    nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
+                    if not y & 963012198400:  # ChargingProfileEntryStart, ChargingProfileEntryMaxPower and the EE code in the block's read
+                        if not y & 33554432:  # ChargingProfileEntryMaxPower: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'ProfileEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t128(v, n, p, nd, 128, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'ProfileEntry', None, [
+                            [U6, 'ChargingProfileEntryStart', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'ChargingProfileEntryMaxPower')
+                        ch.append(nf)
+                        p += q
                     s = 513
                 else:
                     p, s = x.escape(v, n, p, e, 511, c)
                     if s < 0:
                         return p
             if s == 513 or s == 514:  # ElementContent: SE(ProfileEntry), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and ProfileEntry in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ProfileEntry)
-                    nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
+                    if not y & 963012198400:  # ChargingProfileEntryStart, ChargingProfileEntryMaxPower and the EE code in the block's read
+                        if not y & 33554432:  # ChargingProfileEntryMaxPower: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'ProfileEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t128(v, n, p, nd, 128, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'ProfileEntry', None, [
+                            [U6, 'ChargingProfileEntryStart', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'ChargingProfileEntryMaxPower')
+                        ch.append(nf)
+                        p += q
                     s = 514
                 elif c == 1:
                     return p  # EE
@@ -9951,12 +12460,20 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 90 or s == 520:  # FirstStartTag, ElementContent: SE(startValue)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and startValue in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}startValue): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9964,34 +12481,59 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'startValue') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'startValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'startValue')
-                            ch.append([U6, 'startValue', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('startValue')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'startValue') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'startValue', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'startValue')
+                        ch.append([U6, 'startValue', None, None, m, 1, None])
+                        p = q + 1
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 519 or s == 521:  # ElementContent: SE(Cost), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 26 <= n:  # the event code and Cost in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 24
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Cost)
-                    nd = [U6, 'Cost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t94(v, n, p, nd, 94, x)
+                    if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in the block's read
+                        nf = [U6, 'Cost', None, [
+                            [U6, 'costKind', None, None, E35[((y >> 20) & 3)], 5, None],
+                            [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                            [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                        if ((y >> 2) & 7) > 6:
+                            x.facet(((y >> 2) & 7) - 3, 25, p + 19, nf, 'amountMultiplier')
+                        ch.append(nf)
+                        p += 24
+                    else:
+                        nd = [U6, 'Cost', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t94(v, n, p, nd, 94, x)
                     s = 521
                 elif c == 1:
                     return p  # EE
@@ -10161,12 +12703,16 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 94 or s == 530:  # FirstStartTag, ElementContent: SE(costKind)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and costKind in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}costKind): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'costKind')
                         ch.append([U6, 'costKind', None, None, E35[y], 5, None])
@@ -10181,12 +12727,20 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 529:  # ElementContent: SE(amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and amount in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}amount): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10194,33 +12748,48 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'amount') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'amount')
-                            ch.append([U6, 'amount', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('amount')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'amount') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'amount')
+                        ch.append([U6, 'amount', None, None, m, 1, None])
+                        p = q + 1
                     s = 531
                 else:
                     p, s = x.escape(v, n, p, e, 529, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: SE(amountMultiplier), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and amountMultiplier in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}amountMultiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y > 6:
                             x.facet(y - 3, 25, p + 1, e, 'amountMultiplier')
                         ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
@@ -10336,12 +12905,16 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 97 or s == 538:  # FirstStartTag, ElementContent: SE(Multiplier)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and Multiplier in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y > 6:
                             x.facet(y - 3, 25, p + 1, e, 'Multiplier')
                         ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
@@ -10356,12 +12929,16 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 537:  # ElementContent: SE(Unit), SE(Value)
-                c = (v >> (n - p - 2)) & 3
+                if p + 8 <= n:  # the event code and Unit in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 6
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Unit): enumeration of 10 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 10:
                             x.enum(y, 10, p + 1, 'Unit')
                         ch.append([U6, 'Unit', None, None, E33[y], 5, None])
@@ -10374,7 +12951,11 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}Value): integer -32768..32767
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -10382,8 +12963,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
-                            m, q = y & 127, p + 10
                         if y & 256:
                             m = -m - 1
                         if (v >> (n - q - 1)) & 1:
@@ -10405,12 +12984,20 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 539:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -10418,23 +13005,36 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'Value')
-                            ch.append([U6, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t125(v, n, p, nd, 125, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'Value')
+                        ch.append([U6, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 540
                 else:
                     p, s = x.escape(v, n, p, e, 539, c)
@@ -11254,14 +13854,46 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 580:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 46 <= n:  # the event code and MeterReading in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 46 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgDataTypes}MeterReading)
-                        nd = [U6, 'MeterReading', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'MeterReading', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'MeterReading', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 582
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary maxLength 32
@@ -11291,7 +13923,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11299,8 +13935,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11320,7 +13954,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11328,8 +13966,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'TMeter') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11383,7 +14019,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11391,8 +14031,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11413,7 +14051,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11421,8 +14063,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'TMeter') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11446,12 +14086,20 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 583:  # ElementContent: SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and MeterStatus, TMeter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11459,28 +14107,45 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterStatus') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t117(v, n, p, nd, 117, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterStatus', None, None, None, -1, None]
                         ch.append(nd)
                         p = t117(v, n, p, nd, 117, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'MeterStatus')
+                        ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
                     s = 584
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11488,23 +14153,36 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TMeter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TMeter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t96(v, n, p, nd, 96, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 10, p + 1, e, 'TMeter')
-                            ch.append([U6, 'TMeter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TMeter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t96(v, n, p, nd, 96, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 10, p + 1, e, 'TMeter')
+                        ch.append([U6, 'TMeter', None, None, m, 2, None])
+                        p = q + 1
                     s = 585
                 elif c == 2:
                     return p  # EE
@@ -11513,12 +14191,20 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 584:  # ElementContent: SE(TMeter), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and TMeter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11526,23 +14212,36 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TMeter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TMeter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t96(v, n, p, nd, 96, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 10, p + 1, e, 'TMeter')
-                            ch.append([U6, 'TMeter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TMeter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t96(v, n, p, nd, 96, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 10, p + 1, e, 'TMeter')
+                        ch.append([U6, 'TMeter', None, None, m, 2, None])
+                        p = q + 1
                     s = 585
                 elif c == 1:
                     return p  # EE
@@ -11650,12 +14349,16 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 119 or s == 591:  # FirstStartTag, ElementContent: SE(FaultCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and FaultCode in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'FaultCode')
                         ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
@@ -11762,12 +14465,20 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 121 or s == 596:  # FirstStartTag, ElementContent: SE(PMaxScheduleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and PMaxScheduleID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PMaxScheduleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11775,23 +14486,36 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PMaxScheduleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('PMaxScheduleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PMaxScheduleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'PMaxScheduleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'PMaxScheduleID')
-                            ch.append([U6, 'PMaxScheduleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'PMaxScheduleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'PMaxScheduleID')
+                        ch.append([U6, 'PMaxScheduleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 595
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -11907,13 +14631,17 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 602 or s == 603:  # ElementContent, StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and boolValue in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgDataTypes}boolValue): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -11935,7 +14663,11 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}shortValue): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11943,8 +14675,6 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'shortValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11965,7 +14695,11 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:din:70121:2012:MsgDataTypes}intValue): integer -2147483648..2147483647
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11973,8 +14707,6 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'intValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11993,9 +14725,41 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 607
                     elif c == 4:
                         # SE({urn:din:70121:2012:MsgDataTypes}physicalValue)
-                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if p + 43 <= n:
+                            y = (v >> (n - p - 43)) & 8796093022207
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'physicalValue', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'physicalValue', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 608
                     elif c == 5:
                         # SE({urn:din:70121:2012:MsgDataTypes}stringValue): string
@@ -12049,12 +14813,20 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 124 or s == 611:  # FirstStartTag, ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12062,23 +14834,36 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t125(v, n, p, nd, 125, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ParameterSetID')
+                        ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
+                        p = q + 1
                     s = 610
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12202,12 +14987,16 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 127 or s == 619:  # FirstStartTag, ElementContent: SE(PaymentOption)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and PaymentOption in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
@@ -12220,12 +15009,16 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 618 or s == 620:  # ElementContent: SE(PaymentOption), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and PaymentOption in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
@@ -12256,12 +15049,20 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 128 or s == 622:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargingProfileEntryStart in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12269,33 +15070,52 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargingProfileEntryStart') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'ChargingProfileEntryStart')
-                            ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargingProfileEntryStart')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargingProfileEntryStart') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'ChargingProfileEntryStart')
+                        ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
+                        p = q + 1
                     s = 621
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 621:  # ElementContent: SE(ChargingProfileEntryMaxPower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ChargingProfileEntryMaxPower in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryMaxPower): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12303,23 +15123,36 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargingProfileEntryMaxPower') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ChargingProfileEntryMaxPower')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargingProfileEntryMaxPower') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t88(v, n, p, nd, 88, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ChargingProfileEntryMaxPower')
-                            ch.append([U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t88(v, n, p, nd, 88, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ChargingProfileEntryMaxPower')
+                        ch.append([U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None])
+                        p = q + 1
                     s = 623
                 else:
                     p, s = x.escape(v, n, p, e, 621, c)
@@ -12426,12 +15259,20 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 131 or s == 629:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12439,23 +15280,36 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SAScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SAScheduleTupleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
+                        ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 628
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12527,12 +15381,20 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 632 or s == 633:  # StartTag, ElementContent: SE(SalesTariffID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and SalesTariffID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12540,23 +15402,36 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SalesTariffID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SalesTariffID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SalesTariffID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SalesTariffID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SalesTariffID')
-                            ch.append([U6, 'SalesTariffID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'SalesTariffID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SalesTariffID')
+                        ch.append([U6, 'SalesTariffID', None, None, m, 2, None])
+                        p = q + 1
                     s = 634
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12605,12 +15480,16 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 635:  # ElementContent: SE(NumEPriceLevels)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and NumEPriceLevels in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'NumEPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -12704,12 +15583,20 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 134 or s == 642:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12717,33 +15604,52 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t138(v, n, p, nd, 138, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 31, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 641
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 641:  # ElementContent: SE(ParameterSetID), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12751,23 +15657,36 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t125(v, n, p, nd, 125, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ParameterSetID')
+                        ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
+                        p = q + 1
                     s = 643
                 elif c == 1:
                     return p  # EE
@@ -12801,26 +15720,84 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 135 or s == 645:  # FirstStartTag, ElementContent: SE(SelectedService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t134(v, n, p, nd, 134, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t134(v, n, p, nd, 134, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 644
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 644 or s == 646:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t134(v, n, p, nd, 134, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t134(v, n, p, nd, 134, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 646
                 elif c == 1:
                     return p  # EE
@@ -12858,12 +15835,16 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 647:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -13136,12 +16117,20 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 143 or s == 665:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13149,21 +16138,32 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t138(v, n, p, nd, 138, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 31, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 664
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -13212,12 +16212,16 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 666:  # ElementContent: SE(ServiceCategory)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
@@ -13509,12 +16513,20 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 678:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -13522,21 +16534,34 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t149(v, n, p, nd, 149, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t149(v, n, p, nd, 149, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 680
                 else:
                     p, s = x.escape(v, n, p, e, 678, c)

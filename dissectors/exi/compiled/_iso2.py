@@ -50,12 +50,20 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 1 or s == 169:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EAmount)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -63,79 +71,250 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 167
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                    nd = [U6, 'EAmount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if p + 41 <= n:
+                        y = (v >> (n - p - 41)) & 2199023255551
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EAmount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EAmount', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 167:  # ElementContent: SE(EAmount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EAmount in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                    nd = [U6, 'EAmount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EAmount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EAmount', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, 167, c)
                     if s < 0:
                         return p
             if s == 168:  # ElementContent: SE(EVMaxVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMaxVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
-                    nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaxVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 170
                 else:
                     p, s = x.escape(v, n, p, e, 168, c)
                     if s < 0:
                         return p
             if s == 170:  # ElementContent: SE(EVMaxCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMaxCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxCurrent)
-                    nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 171
                 else:
                     p, s = x.escape(v, n, p, e, 170, c)
                     if s < 0:
                         return p
             if s == 171:  # ElementContent: SE(EVMinCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMinCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
-                    nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 172
                 else:
                     p, s = x.escape(v, n, p, e, 171, c)
@@ -167,39 +346,115 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 2 or s == 174:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 22 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 21
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 173
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 173:  # ElementContent: SE(EVSENominalVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSENominalVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
-                    nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSENominalVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 175
                 else:
                     p, s = x.escape(v, n, p, e, 173, c)
                     if s < 0:
                         return p
             if s == 175:  # ElementContent: SE(EVSEMaxCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMaxCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
-                    nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaxCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 176
                 else:
                     p, s = x.escape(v, n, p, e, 175, c)
@@ -231,12 +486,20 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 3 or s == 178:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -244,53 +507,79 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t115(v, n, p, nd, 115, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 177
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 177:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVSENotification')
-                        ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U6, 'EVSENotification', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t103(v, n, p, nd, 103, x)
-                    s = 179
+                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 413 and (y >> 5) & 3 < 3:  # EVSENotification, RCD in one read
+                    ch += [
+                        [U6, 'EVSENotification', None, None, E16[((y >> 5) & 3)], 5, None],
+                        [U6, 'RCD', None, None, y & 2 != 0, 4, None]]
+                    p += 9
+                    s = 180
                 else:
-                    p, s = x.escape(v, n, p, e, 177, c)
-                    if s < 0:
-                        return p
+                    if p + 5 <= n:  # the event code and EVSENotification in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVSENotification')
+                            ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U6, 'EVSENotification', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t103(v, n, p, nd, 103, x)
+                        s = 179
+                    else:
+                        p, s = x.escape(v, n, p, e, 177, c)
+                        if s < 0:
+                            return p
             if s == 179:  # ElementContent: SE(RCD)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and RCD in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RCD): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'RCD', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -424,32 +713,47 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 5 or s == 185:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 184
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6201 and (y >> 6) & 31 < 26 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E31[((y >> 6) & 31)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E17[((y >> 1) & 3)], 5, None]]
+                    p += 13
+                    s = 186
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                    if p + 8 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 8)) & 255) >> 7
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
+                        if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                            y = (y >> 1) & 31
+                            if y >= 26:
+                                x.enum(y, 26, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
+                            p += 7
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t130(v, n, p, nd, 130, x)
+                        s = 184
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 184:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
@@ -511,13 +815,27 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 7 or s == 189:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 188
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -549,12 +867,16 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 8 or s == 191:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -569,25 +891,42 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 192
                 else:
                     p, s = x.escape(v, n, p, e, 190, c)
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
@@ -767,12 +1106,16 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 11 or s == 202:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -971,12 +1314,16 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 13 or s == 214:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -1056,12 +1403,20 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 219:  # ElementContent: SE(RetryCounter), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and RetryCounter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RetryCounter): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -1069,23 +1424,36 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'RetryCounter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('RetryCounter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'RetryCounter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'RetryCounter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'RetryCounter')
-                            ch.append([U5, 'RetryCounter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'RetryCounter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t126(v, n, p, nd, 126, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'RetryCounter')
+                        ch.append([U5, 'RetryCounter', None, None, m, 2, None])
+                        p = q + 1
                     s = 220
                 elif c == 1:
                     return p  # EE
@@ -1119,12 +1487,20 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 14 or s == 223:  # FirstStartTag, ElementContent: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and MaxEntriesSAScheduleTuple in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -1132,21 +1508,32 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MaxEntriesSAScheduleTuple') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'MaxEntriesSAScheduleTuple')
-                            ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('MaxEntriesSAScheduleTuple')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MaxEntriesSAScheduleTuple') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
                         ch.append(nd)
                         p = t115(v, n, p, nd, 115, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'MaxEntriesSAScheduleTuple')
+                        ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
+                        p = q + 1
                     s = 221
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
@@ -1166,12 +1553,16 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 221:  # ElementContent: SE(RequestedEnergyTransferMode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and RequestedEnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'RequestedEnergyTransferMode')
                         ch.append([U5, 'RequestedEnergyTransferMode', None, None, E20[y], 5, None])
@@ -1202,9 +1593,33 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 224
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVChargeParameter)
-                    nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
+                    if p + 29 <= n:
+                        y = (v >> (n - p - 29)) & 536870911
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 29 - n)) - 1  # the rest, then ones
+                    if not y & 469762048:  # DepartureTime and the EE code in one read
+                        if not y & 33554432:  # DepartureTime: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 13
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 21
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 29
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t28(v, n, p, nd, 28, x)
+                    else:
+                        nf = [U6, 'EVChargeParameter', None, [
+                            [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
+                        ch.append(nf)
+                        p += q
                     s = 224
                 else:
                     p, s = x.escape(v, n, p, e, 222, c)
@@ -1236,32 +1651,47 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 15 or s == 226:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 225
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6201 and (y >> 6) & 31 < 26 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E31[((y >> 6) & 31)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E17[((y >> 1) & 3)], 5, None]]
+                    p += 13
+                    s = 227
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                    if p + 8 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 8)) & 255) >> 7
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
+                        if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                            y = (y >> 1) & 31
+                            if y >= 26:
+                                x.enum(y, 26, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
+                            p += 7
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t130(v, n, p, nd, 130, x)
+                        s = 225
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 225:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
@@ -1387,12 +1817,16 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 17 or s == 232:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -1438,12 +1872,16 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 233:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -1458,14 +1896,46 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 234:  # ElementContent: SE(EVSEMaxCurrent), SE(MeterInfo), SE(ReceiptRequired), SE(AC_EVSEStatus)
-                c = (v >> (n - p - 3)) & 7
+                if p + 44 <= n:  # the event code and EVSEMaxCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaxCurrent)
-                        nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaxCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 235
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -1487,9 +1957,21 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 237
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t3(v, n, p, nd, 3, x)
+                        if p + 21 <= n:
+                            y = (v >> (n - p - 21)) & 2097151
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                        if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                            nf = [U5, 'AC_EVSEStatus', None, [
+                                [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 21
+                        else:
+                            nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t3(v, n, p, nd, 3, x)
                         s = 238
                     else:
                         p, s = x.escape(v, n, p, e, 234, c)
@@ -1517,21 +1999,37 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 237
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if p + 21 <= n:
+                        y = (v >> (n - p - 21)) & 2097151
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 238
                 else:
                     p, s = x.escape(v, n, p, e, 235, c)
                     if s < 0:
                         return p
             if s == 236:  # ElementContent: SE(ReceiptRequired), SE(AC_EVSEStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1541,22 +2039,46 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 237
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if p + 21 <= n:
+                        y = (v >> (n - p - 21)) & 2097151
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 238
                 else:
                     p, s = x.escape(v, n, p, e, 236, c)
                     if s < 0:
                         return p
             if s == 237:  # ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 22 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 21
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 238
                 else:
                     p, s = x.escape(v, n, p, e, 237, c)
@@ -1588,53 +2110,187 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 18 or s == 240:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 239
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 239:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 241
                 else:
                     p, s = x.escape(v, n, p, e, 239, c)
                     if s < 0:
                         return p
             if s == 241:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 3)) & 7
+                if p + 44 <= n:  # the event code and EVMaximumVoltageLimit, EVMaximumCurrentLimit, EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumVoltageLimit)
-                        nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 242
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 243
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 244
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
@@ -1663,20 +2319,80 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 242:  # ElementContent: SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 3)) & 7
+                if p + 44 <= n:  # the event code and EVMaximumCurrentLimit, EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 243
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 244
                 else:
                     if c == 2:
@@ -1706,13 +2422,45 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 243:  # ElementContent: SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                    nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 244
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
@@ -1741,12 +2489,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 244:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1756,8 +2508,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 245
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1770,12 +2522,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 245:  # ElementContent: SE(ChargingComplete)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingComplete in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1788,57 +2544,237 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 246:  # ElementContent: SE(RemainingTimeToFullSoC), SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and RemainingTimeToFullSoC, RemainingTimeToBulkSoC, EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
-                    nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToFullSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 247
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 248
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 246, c)
                     if s < 0:
                         return p
             if s == 247:  # ElementContent: SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and RemainingTimeToBulkSoC, EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 248
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 247, c)
                     if s < 0:
                         return p
             if s == 248:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 248, c)
@@ -1870,12 +2806,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 19 or s == 251:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -1890,87 +2830,191 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 250:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 252
                 else:
                     p, s = x.escape(v, n, p, e, 250, c)
                     if s < 0:
                         return p
             if s == 252:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 253
                 else:
                     p, s = x.escape(v, n, p, e, 252, c)
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPresentCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentCurrent)
-                    nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 254
                 else:
                     p, s = x.escape(v, n, p, e, 253, c)
                     if s < 0:
                         return p
             if s == 254:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 255
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # EVSECurrentLimitAchieved, EVSEVoltageLimitAchieved, EVSEPowerLimitAchieved in one read
+                    ch += [
+                        [U5, 'EVSECurrentLimitAchieved', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVSEVoltageLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVSEPowerLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 257
                 else:
-                    p, s = x.escape(v, n, p, e, 254, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 255
+                    else:
+                        p, s = x.escape(v, n, p, e, 254, c)
+                        if s < 0:
+                            return p
             if s == 255:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVSEVoltageLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 256
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVSEVoltageLimitAchieved, EVSEPowerLimitAchieved in one read
+                    ch += [
+                        [U5, 'EVSEVoltageLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVSEPowerLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 257
                 else:
-                    p, s = x.escape(v, n, p, e, 255, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEVoltageLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 256
+                    else:
+                        p, s = x.escape(v, n, p, e, 255, c)
+                        if s < 0:
+                            return p
             if s == 256:  # ElementContent: SE(EVSEPowerLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1983,27 +3027,115 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 257:  # ElementContent: SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEID)
-                c = (v >> (n - p - 3)) & 7
+                if p + 44 <= n:  # the event code and EVSEMaximumVoltageLimit, EVSEMaximumCurrentLimit, EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumVoltageLimit)
-                        nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 258
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 259
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 260
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
@@ -2034,19 +3166,79 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 258:  # ElementContent: SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEID)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVSEMaximumCurrentLimit, EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                    nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 259
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 260
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
@@ -2077,13 +3269,45 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(EVSEMaximumPowerLimit), SE(EVSEID)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 260
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
@@ -2145,12 +3369,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -2191,12 +3419,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 263:  # ElementContent: SE(ReceiptRequired), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2236,12 +3468,20 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 20 or s == 267:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(DC_EVStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -2249,105 +3489,328 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 265
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if p + 22 <= n:
+                        y = (v >> (n - p - 22)) & 4194303
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 266
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 265:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 266
                 else:
                     p, s = x.escape(v, n, p, e, 265, c)
                     if s < 0:
                         return p
             if s == 266:  # ElementContent: SE(EVMaximumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMaximumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
-                    nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 268
                 else:
                     p, s = x.escape(v, n, p, e, 266, c)
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVMaximumPowerLimit, EVMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
-                    nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 269
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 270
                 else:
                     p, s = x.escape(v, n, p, e, 268, c)
                     if s < 0:
                         return p
             if s == 269:  # ElementContent: SE(EVMaximumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 270
                 else:
                     p, s = x.escape(v, n, p, e, 269, c)
                     if s < 0:
                         return p
             if s == 270:  # ElementContent: SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 44 <= n:  # the event code and EVEnergyCapacity, EVEnergyRequest in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
-                        nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyCapacity', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 271
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyRequest', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 272
                 else:
                     if c == 2:
@@ -2383,14 +3846,46 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 271:  # ElementContent: SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 44 <= n:  # the event code and EVEnergyRequest in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVEnergyRequest', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 272
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
@@ -2426,12 +3921,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 272:  # ElementContent: SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and FullSOC, BulkSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'FullSOC')
                         ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2443,8 +3942,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 273
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2461,12 +3960,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 273:  # ElementContent: SE(BulkSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and BulkSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2508,25 +4011,43 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 21 or s == 276:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 275
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2536,8 +4057,8 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 277
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2550,12 +4071,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 277:  # ElementContent: SE(ChargingComplete)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingComplete in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2593,123 +4118,420 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 22 or s == 280:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 279
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 279:  # ElementContent: SE(EVSEMaximumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMaximumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
-                    nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 281
                 else:
                     p, s = x.escape(v, n, p, e, 279, c)
                     if s < 0:
                         return p
             if s == 281:  # ElementContent: SE(EVSEMaximumPowerLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
-                    nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 282
                 else:
                     p, s = x.escape(v, n, p, e, 281, c)
                     if s < 0:
                         return p
             if s == 282:  # ElementContent: SE(EVSEMaximumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
-                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 283
                 else:
                     p, s = x.escape(v, n, p, e, 282, c)
                     if s < 0:
                         return p
             if s == 283:  # ElementContent: SE(EVSEMinimumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMinimumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
-                    nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 284
                 else:
                     p, s = x.escape(v, n, p, e, 283, c)
                     if s < 0:
                         return p
             if s == 284:  # ElementContent: SE(EVSEMinimumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMinimumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
-                    nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 285
                 else:
                     p, s = x.escape(v, n, p, e, 284, c)
                     if s < 0:
                         return p
             if s == 285:  # ElementContent: SE(EVSECurrentRegulationTolerance), SE(EVSEPeakCurrentRipple)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVSECurrentRegulationTolerance, EVSEPeakCurrentRipple in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSECurrentRegulationTolerance)
-                    nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 286
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 287
                 else:
                     p, s = x.escape(v, n, p, e, 285, c)
                     if s < 0:
                         return p
             if s == 286:  # ElementContent: SE(EVSEPeakCurrentRipple)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPeakCurrentRipple in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 287
                 else:
                     p, s = x.escape(v, n, p, e, 286, c)
                     if s < 0:
                         return p
             if s == 287:  # ElementContent: SE(EVSEEnergyToBeDelivered), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVSEEnergyToBeDelivered in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
-                    nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 288
                 elif c == 1:
                     return p  # EE
@@ -2743,12 +4565,20 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 23 or s == 290:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -2756,33 +4586,48 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t115(v, n, p, nd, 115, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 289
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 289:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
@@ -2797,12 +4642,16 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 291:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and EVSEIsolationStatus in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEIsolationStatus): enumeration of 5 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 5:
                             x.enum(y, 5, p + 1, 'EVSEIsolationStatus')
                         ch.append([U6, 'EVSEIsolationStatus', None, None, E15[y], 5, None])
@@ -2830,12 +4679,16 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 292:  # ElementContent: SE(EVSEStatusCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 7 <= n:  # the event code and EVSEStatusCode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVSEStatusCode')
                         ch.append([U6, 'EVSEStatusCode', None, None, E18[y], 5, None])
@@ -2875,50 +4728,81 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 24 or s == 295:  # FirstStartTag, ElementContent: SE(EVReady)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'EVReady', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 294
+                if p + 21 <= n and not (y := (v >> (n - p - 21)) & 2097151) & 1804033 and (y >> 11) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC in one read
+                    if ((y >> 1) & 127) > 100:
+                        x.facet(((y >> 1) & 127), 3, p + 13, e, 'EVRESSSOC')
+                    ch += [
+                        [U6, 'EVReady', None, None, y & 262144 != 0, 4, None],
+                        [U6, 'EVErrorCode', None, None, E13[((y >> 11) & 15)], 5, None],
+                        [U6, 'EVRESSSOC', None, None, ((y >> 1) & 127), 3, None]]
+                    p += 21
+                    s = 297
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVReady in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'EVReady', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t83(v, n, p, nd, 83, x)
+                        s = 294
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 294:  # ElementContent: SE(EVErrorCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
-                        if y >= 12:
-                            x.enum(y, 12, p + 1, 'EVErrorCode')
-                        ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
-                        p += 6
-                    else:
-                        nd = [U6, 'EVErrorCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t100(v, n, p, nd, 100, x)
-                    s = 296
+                if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 100097 and (y >> 11) & 15 < 12:  # EVErrorCode, EVRESSSOC in one read
+                    if ((y >> 1) & 127) > 100:
+                        x.facet(((y >> 1) & 127), 3, p + 9, e, 'EVRESSSOC')
+                    ch += [
+                        [U6, 'EVErrorCode', None, None, E13[((y >> 11) & 15)], 5, None],
+                        [U6, 'EVRESSSOC', None, None, ((y >> 1) & 127), 3, None]]
+                    p += 17
+                    s = 297
                 else:
-                    p, s = x.escape(v, n, p, e, 294, c)
-                    if s < 0:
-                        return p
+                    if p + 7 <= n:  # the event code and EVErrorCode in one read
+                        c = (y := (v >> (n - p - 7)) & 127) >> 6
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
+                        if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                            y = (y >> 1) & 15
+                            if y >= 12:
+                                x.enum(y, 12, p + 1, 'EVErrorCode')
+                            ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
+                            p += 6
+                        else:
+                            nd = [U6, 'EVErrorCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t100(v, n, p, nd, 100, x)
+                        s = 296
+                    else:
+                        p, s = x.escape(v, n, p, e, 294, c)
+                        if s < 0:
+                            return p
             if s == 296:  # ElementContent: SE(EVRESSSOC)
-                c = (v >> (n - p - 1)) & 1
+                if p + 10 <= n:  # the event code and EVRESSSOC in one read
+                    c = (y := (v >> (n - p - 10)) & 1023) >> 9
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 10 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVRESSSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'EVRESSSOC')
                         ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
@@ -3371,12 +5255,20 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 28 or s == 312:  # FirstStartTag, ElementContent: SE(DepartureTime), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3384,21 +5276,32 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 311
                 elif c == 1:
                     return p  # EE
@@ -3476,12 +5379,20 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 31 or s == 316:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3489,33 +5400,48 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t115(v, n, p, nd, 115, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 315
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 315:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
@@ -3577,13 +5503,40 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 33 or s == 320:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t53(v, n, p, nd, 53, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        if m > 86400:
+                            x.facet(m, 39, p + 14, nf, 'duration')
+                        ch.append(nf)
+                        p += q
                     s = 319
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
@@ -5598,12 +7551,16 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 350:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -5662,12 +7619,16 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 39 or s == 355:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -5682,25 +7643,61 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 354:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 23 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 21
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 356
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if p + 31 <= n:
+                        y = (v >> (n - p - 31)) & 2147483647
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 356
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                    nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t31(v, n, p, nd, 31, x)
+                    if p + 17 <= n:
+                        y = (v >> (n - p - 17)) & 131071
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                    if not y & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                        nf = [U6, 'EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 17
+                    else:
+                        nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t31(v, n, p, nd, 31, x)
                     s = 356
                 else:
                     p, s = x.escape(v, n, p, e, 354, c)
@@ -6007,13 +8004,40 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 42 or s == 369:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t53(v, n, p, nd, 53, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        if m > 86400:
+                            x.facet(m, 39, p + 14, nf, 'duration')
+                        ch.append(nf)
+                        p += q
                     s = 368
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
@@ -6026,13 +8050,45 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 368:  # ElementContent: SE(PMax)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and PMax in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PMax)
-                    nd = [U6, 'PMax', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'PMax', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'PMax', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 370
                 else:
                     p, s = x.escape(v, n, p, e, 368, c)
@@ -6133,12 +8189,16 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 44 or s == 375:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -6184,12 +8244,20 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 376:  # ElementContent: SE(EVSETimeStamp)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and EVSETimeStamp in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -6197,23 +8265,36 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'EVSETimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('EVSETimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'EVSETimeStamp') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVSETimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t106(v, n, p, nd, 106, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
-                            ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'EVSETimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t106(v, n, p, nd, 106, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
+                        ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
+                        p = q + 1
                     s = 377
                 else:
                     p, s = x.escape(v, n, p, e, 376, c)
@@ -6245,12 +8326,16 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 45 or s == 379:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and SelectedPaymentOption in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
@@ -6301,12 +8386,16 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 46 or s == 382:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -6346,32 +8435,49 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 47 or s == 384:  # FirstStartTag, ElementContent: SE(ChargeProgress)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ChargeProgress): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'ChargeProgress')
-                        ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'ChargeProgress', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t86(v, n, p, nd, 86, x)
-                    s = 383
+                if p + 16 <= n and not (y := (v >> (n - p - 16)) & 65535) & 52737 and (y >> 12) & 3 < 3:  # ChargeProgress, SAScheduleTupleID in one read
+                    if ((y >> 1) & 255) > 254:
+                        x.facet(((y >> 1) & 255) + 1, 32, p + 7, e, 'SAScheduleTupleID')
+                    ch += [
+                        [U5, 'ChargeProgress', None, None, E5[((y >> 12) & 3)], 5, None],
+                        [U5, 'SAScheduleTupleID', None, None, ((y >> 1) & 255) + 1, 3, None]]
+                    p += 16
+                    s = 385
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                    if p + 5 <= n:  # the event code and ChargeProgress in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgBody}ChargeProgress): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'ChargeProgress')
+                            ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'ChargeProgress', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t86(v, n, p, nd, 86, x)
+                        s = 383
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 383:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -6461,12 +8567,16 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 48 or s == 389:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -6481,25 +8591,61 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 388:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 23 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 21
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 390
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if p + 31 <= n:
+                        y = (v >> (n - p - 31)) & 2147483647
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 390
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                    nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t31(v, n, p, nd, 31, x)
+                    if p + 17 <= n:
+                        y = (v >> (n - p - 17)) & 131071
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                    if not y & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                        nf = [U6, 'EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 17
+                    else:
+                        nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t31(v, n, p, nd, 31, x)
                     s = 390
                 else:
                     p, s = x.escape(v, n, p, e, 388, c)
@@ -6531,39 +8677,117 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 49 or s == 392:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 391
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 391:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 393
                 else:
                     p, s = x.escape(v, n, p, e, 391, c)
                     if s < 0:
                         return p
             if s == 393:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetCurrent', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 394
                 else:
                     p, s = x.escape(v, n, p, e, 393, c)
@@ -6595,12 +8819,16 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 50 or s == 396:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -6615,26 +8843,71 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 395:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 397
                 else:
                     p, s = x.escape(v, n, p, e, 395, c)
                     if s < 0:
                         return p
             if s == 397:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, 397, c)
@@ -6926,12 +9199,20 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 53 or s == 410:  # FirstStartTag, ElementContent: SE(start)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and start in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6939,33 +9220,52 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'start') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'start', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t156(v, n, p, nd, 156, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 16777214:
-                                x.facet(m, 41, p + 1, e, 'start')
-                            ch.append([U6, 'start', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('start')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'start') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'start', None, None, None, -1, None]
                         ch.append(nd)
                         p = t156(v, n, p, nd, 156, x)
+                    else:
+                        if m > 16777214:
+                            x.facet(m, 41, p + 1, e, 'start')
+                        ch.append([U6, 'start', None, None, m, 1, None])
+                        p = q + 1
                     s = 409
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(duration), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and duration in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}duration): unsigned 0..86400
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6973,21 +9273,32 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t153(v, n, p, nd, 153, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 86400:
-                                x.facet(m, 39, p + 1, e, 'duration')
-                            ch.append([U6, 'duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t153(v, n, p, nd, 153, x)
+                    else:
+                        if m > 86400:
+                            x.facet(m, 39, p + 1, e, 'duration')
+                        ch.append([U6, 'duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 411
                 elif c == 1:
                     return p  # EE
@@ -7374,13 +9685,40 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 58 or s == 427:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t53(v, n, p, nd, 53, x)
+                    else:
+                        nf = [U6, 'RelativeTimeInterval', None, [
+                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                        if m > 86400:
+                            x.facet(m, 39, p + 14, nf, 'duration')
+                        ch.append(nf)
+                        p += q
                     s = 426
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
@@ -7393,12 +9731,16 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 426:  # ElementContent: SE(EPriceLevel), SE(ConsumptionCost), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and EPriceLevel in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'EPriceLevel', None, None, y, 3, None])
                         p += 10
                     else:
@@ -7459,12 +9801,20 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 59 or s == 433:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7472,21 +9822,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 432
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -7518,12 +9879,16 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 60 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -7538,12 +9903,20 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7551,21 +9924,32 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 436
                 else:
                     p, s = x.escape(v, n, p, e, 434, c)
@@ -7656,12 +10040,16 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 438:  # ElementContent: SE(ServiceCategory), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -7701,12 +10089,16 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 62 or s == 442:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -7721,13 +10113,24 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 441:  # ElementContent: SE(PaymentOptionList)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and PaymentOptionList in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}PaymentOptionList)
-                    nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
+                    if not y & 891:  # PaymentOption, PaymentOption and the EE code in the block's read
+                        nf = [U5, 'PaymentOptionList', None, [
+                            [U6, 'PaymentOption', None, None, E30[((y >> 7) & 1)], 5, None],
+                            [U6, 'PaymentOption', None, None, E30[((y >> 2) & 1)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 10
+                    else:
+                        nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t128(v, n, p, nd, 128, x)
                     s = 443
                 else:
                     p, s = x.escape(v, n, p, e, 441, c)
@@ -7843,12 +10246,16 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 64 or s == 449:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -7894,12 +10301,20 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 450:  # ElementContent: SE(EVSETimeStamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and EVSETimeStamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -7907,23 +10322,36 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'EVSETimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('EVSETimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'EVSETimeStamp') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVSETimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t106(v, n, p, nd, 106, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
-                            ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'EVSETimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t106(v, n, p, nd, 106, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
+                        ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
+                        p = q + 1
                     s = 451
                 elif c == 1:
                     return p  # EE
@@ -7957,12 +10385,16 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 65 or s == 453:  # FirstStartTag, ElementContent: SE(ChargingSession)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingSession in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                         p += 3
                     else:
@@ -8000,12 +10432,16 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 66 or s == 455:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -8153,13 +10589,21 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 462 or s == 463:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -8167,21 +10611,34 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t112(v, n, p, nd, 112, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t112(v, n, p, nd, 112, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 464
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -8808,13 +11265,27 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 77 or s == 496:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 23 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 495
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -8846,12 +11317,16 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 78 or s == 498:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -8866,26 +11341,71 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 497:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 32 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 499
                 else:
                     p, s = x.escape(v, n, p, e, 497, c)
                     if s < 0:
                         return p
             if s == 499:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVSEPresentVoltage', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 500
                 else:
                     p, s = x.escape(v, n, p, e, 499, c)
@@ -9495,9 +12015,20 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                    nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t5(v, n, p, nd, 5, x)
+                                    if p + 14 <= n:
+                                        y = (v >> (n - p - 14)) & 16383
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 14 - n)) - 1  # the rest, then ones
+                                    if not y & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
+                                        nf = [U5, 'AuthorizationRes', None, [
+                                            [U5, 'ResponseCode', None, None, E31[((y >> 7) & 31)], 5, None],
+                                            [U5, 'EVSEProcessing', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 14
+                                    else:
+                                        nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t5(v, n, p, nd, 5, x)
                                     s = 514
                             else:
                                 if c == 2:
@@ -9625,9 +12156,19 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             else:
                                 if c == 20:
                                     # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                    nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t46(v, n, p, nd, 46, x)
+                                    if p + 9 <= n:
+                                        y = (v >> (n - p - 9)) & 511
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                    if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                        nf = [U5, 'PaymentServiceSelectionRes', None, [
+                                            [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 9
+                                    else:
+                                        nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t46(v, n, p, nd, 46, x)
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}PowerDeliveryReq)
@@ -9658,9 +12199,35 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 514
                                 elif c == 25:
                                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t59(v, n, p, nd, 59, x)
+                                    if p + 28 <= n:
+                                        y = (v >> (n - p - 28)) & 268435455
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                                    if not y & 201326592:  # ServiceID and the EE code in one read
+                                        if not y & 33554432:  # ServiceID: one 7-bit group
+                                            m = (y >> 18) & 127
+                                            z, q = y & 196608, 12
+                                        elif not y & 131072:  # 2 groups
+                                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                            z, q = y & 768, 20
+                                        elif not y & 512:  # 3 groups
+                                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                            z, q = y & 3, 28
+                                        else:
+                                            z = 1  # a longer integer
+                                    else:
+                                        z = 1
+                                    if z:  # not the run: the type's own function
+                                        nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t59(v, n, p, nd, 59, x)
+                                    else:
+                                        nf = [U5, 'ServiceDetailReq', None, [
+                                            [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                        if m > 65535:
+                                            x.facet(m, 25, p + 2, nf, 'ServiceID')
+                                        ch.append(nf)
+                                        p += q
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
@@ -9700,15 +12267,35 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if c < 33:
                                 if c == 31:
                                     # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t65(v, n, p, nd, 65, x)
+                                    if p + 5 <= n:
+                                        y = (v >> (n - p - 5)) & 31
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                                    if not y & 27:  # ChargingSession and the EE code in one read
+                                        nf = [U5, 'SessionStopReq', None, [
+                                            [U5, 'ChargingSession', None, None, E8[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 5
+                                    else:
+                                        nd = [U5, 'SessionStopReq', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t65(v, n, p, nd, 65, x)
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t66(v, n, p, nd, 66, x)
+                                    if p + 9 <= n:
+                                        y = (v >> (n - p - 9)) & 511
+                                    else:
+                                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                    if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                        nf = [U5, 'SessionStopRes', None, [
+                                            [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 9
+                                    else:
+                                        nd = [U5, 'SessionStopRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t66(v, n, p, nd, 66, x)
                                     s = 514
                             else:
                                 if c == 33:
@@ -9902,12 +12489,20 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 87 or s == 525:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9915,21 +12510,32 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 524
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -9978,12 +12584,16 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 526:  # ElementContent: SE(ServiceCategory)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -10038,12 +12648,16 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 528:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -10056,13 +12670,28 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 529:  # ElementContent: SE(SupportedEnergyTransferMode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 43 <= n:  # the event code and SupportedEnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 42
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SupportedEnergyTransferMode)
-                    nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in the block's read
+                        nf = [U6, 'SupportedEnergyTransferMode', None, [
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 37) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 30) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 23) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 16) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 9) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 42
+                    else:
+                        nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
                     s = 530
                 else:
                     p, s = x.escape(v, n, p, e, 529, c)
@@ -10199,32 +12828,49 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 90 or s == 559:  # FirstStartTag, ElementContent: SE(Multiplier)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
-                        if y > 6:
-                            x.facet(y - 3, 29, p + 1, e, 'Multiplier')
-                        ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
-                        p += 5
-                    else:
-                        nd = [U6, 'Multiplier', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                    s = 558
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3185 and (y >> 1) & 7 < 7:  # Multiplier, Unit in one read
+                    if ((y >> 7) & 7) > 6:
+                        x.facet(((y >> 7) & 7) - 3, 29, p + 2, e, 'Multiplier')
+                    ch += [
+                        [U6, 'Multiplier', None, None, ((y >> 7) & 7) - 3, 3, None],
+                        [U6, 'Unit', None, None, E36[((y >> 1) & 7)], 5, None]]
+                    p += 12
+                    s = 560
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                    if p + 6 <= n:  # the event code and Multiplier in one read
+                        c = (y := (v >> (n - p - 6)) & 63) >> 5
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
+                        if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                            y = (y >> 1) & 7
+                            if y > 6:
+                                x.facet(y - 3, 29, p + 1, e, 'Multiplier')
+                            ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
+                            p += 5
+                        else:
+                            nd = [U6, 'Multiplier', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t120(v, n, p, nd, 120, x)
+                        s = 558
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 558:  # ElementContent: SE(Unit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and Unit in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Unit): enumeration of 7 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 7:
                             x.enum(y, 7, p + 1, 'Unit')
                         ch.append([U6, 'Unit', None, None, E36[y], 5, None])
@@ -10239,12 +12885,20 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 560:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -10252,23 +12906,36 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'Value')
-                            ch.append([U6, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t126(v, n, p, nd, 126, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'Value')
+                        ch.append([U6, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 561
                 else:
                     p, s = x.escape(v, n, p, e, 560, c)
@@ -10373,39 +13040,99 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 93 or s == 567:  # FirstStartTag, ElementContent: SE(startValue)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and startValue in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                    nd = [U6, 'startValue', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'startValue', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'startValue', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 566
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 566:  # ElementContent: SE(Cost)
-                c = (v >> (n - p - 1)) & 1
+                if p + 25 <= n:  # the event code and Cost in one read
+                    c = (y := (v >> (n - p - 25)) & 33554431) >> 24
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 25 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                    nd = [U6, 'Cost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t96(v, n, p, nd, 96, x)
+                    if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in the block's read
+                        nf = [U6, 'Cost', None, [
+                            [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
+                            [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                            [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                        if ((y >> 2) & 7) > 6:
+                            x.facet(((y >> 2) & 7) - 3, 29, p + 19, nf, 'amountMultiplier')
+                        ch.append(nf)
+                        p += 24
+                    else:
+                        nd = [U6, 'Cost', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t96(v, n, p, nd, 96, x)
                     s = 568
                 else:
                     p, s = x.escape(v, n, p, e, 566, c)
                     if s < 0:
                         return p
             if 568 <= s <= 569:  # ElementContent: SE(Cost), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 26 <= n:  # the event code and Cost in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 24
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 26 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                    nd = [U6, 'Cost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t96(v, n, p, nd, 96, x)
+                    if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in the block's read
+                        nf = [U6, 'Cost', None, [
+                            [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
+                            [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                            [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                        if ((y >> 2) & 7) > 6:
+                            x.facet(((y >> 2) & 7) - 3, 29, p + 19, nf, 'amountMultiplier')
+                        ch.append(nf)
+                        p += 24
+                    else:
+                        nd = [U6, 'Cost', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t96(v, n, p, nd, 96, x)
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -10595,12 +13322,16 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 96 or s == 579:  # FirstStartTag, ElementContent: SE(costKind)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and costKind in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}costKind): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'costKind')
                         ch.append([U6, 'costKind', None, None, E38[y], 5, None])
@@ -10615,12 +13346,20 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 578:  # ElementContent: SE(amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and amount in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}amount): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10628,33 +13367,48 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'amount') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'amount')
-                            ch.append([U6, 'amount', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('amount')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'amount') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'amount')
+                        ch.append([U6, 'amount', None, None, m, 1, None])
+                        p = q + 1
                     s = 580
                 else:
                     p, s = x.escape(v, n, p, e, 578, c)
                     if s < 0:
                         return p
             if s == 580:  # ElementContent: SE(amountMultiplier), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and amountMultiplier in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}amountMultiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y > 6:
                             x.facet(y - 3, 29, p + 1, e, 'amountMultiplier')
                         ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
@@ -11564,13 +14318,21 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 644:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and MeterReading in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterReading): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -11578,21 +14340,32 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterReading') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterReading', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t118(v, n, p, nd, 118, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 27, p + 1, e, 'MeterReading')
-                                ch.append([U6, 'MeterReading', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterReading')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterReading') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterReading', None, None, None, -1, None]
                             ch.append(nd)
                             p = t118(v, n, p, nd, 118, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 27, p + 1, e, 'MeterReading')
+                            ch.append([U6, 'MeterReading', None, None, m, 1, None])
+                            p = q + 1
                         s = 646
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
@@ -11622,7 +14395,11 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11630,8 +14407,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11651,7 +14426,11 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11659,8 +14438,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'TMeter') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11714,7 +14491,11 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11722,8 +14503,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11744,7 +14523,11 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11752,8 +14535,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'TMeter') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11777,12 +14558,20 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 647:  # ElementContent: SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and MeterStatus, TMeter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11790,28 +14579,45 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterStatus') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t119(v, n, p, nd, 119, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterStatus', None, None, None, -1, None]
                         ch.append(nd)
                         p = t119(v, n, p, nd, 119, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'MeterStatus')
+                        ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
                     s = 648
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11819,23 +14625,36 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TMeter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TMeter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t106(v, n, p, nd, 106, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 19, p + 1, e, 'TMeter')
-                            ch.append([U6, 'TMeter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TMeter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t106(v, n, p, nd, 106, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 19, p + 1, e, 'TMeter')
+                        ch.append([U6, 'TMeter', None, None, m, 2, None])
+                        p = q + 1
                     s = 649
                 elif c == 2:
                     return p  # EE
@@ -11844,12 +14663,20 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 648:  # ElementContent: SE(TMeter), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and TMeter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11857,23 +14684,36 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TMeter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TMeter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t106(v, n, p, nd, 106, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 19, p + 1, e, 'TMeter')
-                            ch.append([U6, 'TMeter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TMeter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t106(v, n, p, nd, 106, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 19, p + 1, e, 'TMeter')
+                        ch.append([U6, 'TMeter', None, None, m, 2, None])
+                        p = q + 1
                     s = 649
                 elif c == 1:
                     return p  # EE
@@ -12018,12 +14858,16 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 121 or s == 657:  # FirstStartTag, ElementContent: SE(FaultCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and FaultCode in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'FaultCode')
                         ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
@@ -12210,13 +15054,17 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1686 or s == 1687:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and boolValue in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}boolValue): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -12238,7 +15086,11 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12246,8 +15098,6 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'shortValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12268,7 +15118,11 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}intValue): integer -2147483648..2147483647
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12276,8 +15130,6 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'intValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12296,9 +15148,41 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 1691
                     elif c == 4:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if p + 41 <= n:
+                            y = (v >> (n - p - 41)) & 2199023255551
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'physicalValue', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'physicalValue', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 1692
                     elif c == 5:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}stringValue): string
@@ -12352,12 +15236,20 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 125 or s == 1695:  # FirstStartTag, ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12365,23 +15257,36 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t126(v, n, p, nd, 126, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'ParameterSetID')
+                        ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
+                        p = q + 1
                     s = 1694
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12514,12 +15419,16 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 128 or s == 1717:  # FirstStartTag, ElementContent: SE(PaymentOption)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and PaymentOption in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
@@ -12532,12 +15441,16 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1716:  # ElementContent: SE(PaymentOption), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and PaymentOption in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
@@ -12577,12 +15490,20 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 129 or s == 1720:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargingProfileEntryStart in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12590,46 +15511,93 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargingProfileEntryStart') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'ChargingProfileEntryStart')
-                            ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargingProfileEntryStart')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargingProfileEntryStart') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'ChargingProfileEntryStart')
+                        ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
+                        p = q + 1
                     s = 1719
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1719:  # ElementContent: SE(ChargingProfileEntryMaxPower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and ChargingProfileEntryMaxPower in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxPower)
-                    nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'ChargingProfileEntryMaxPower', None, [
+                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if ((y >> 36) & 7) > 6:
+                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 1721
                 else:
                     p, s = x.escape(v, n, p, e, 1719, c)
                     if s < 0:
                         return p
             if s == 1721:  # ElementContent: SE(ChargingProfileEntryMaxNumberOfPhasesInUse), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ChargingProfileEntryMaxNumberOfPhasesInUse in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxNumberOfPhasesInUse): n-bit 1..3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y > 2:
                             x.facet(y + 1, 6, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
                         ch.append([U6, 'ChargingProfileEntryMaxNumberOfPhasesInUse', None, None, y + 1, 3, None])
@@ -12738,12 +15706,20 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1725:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12751,21 +15727,34 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t150(v, n, p, nd, 150, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t150(v, n, p, nd, 150, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 1727
                 else:
                     p, s = x.escape(v, n, p, e, 1725, c)
@@ -12797,12 +15786,16 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 132 or s == 1729:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -12932,12 +15925,16 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1734 or s == 1736:  # StartTag, ElementContent: SE(SalesTariffID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SalesTariffID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
@@ -13000,12 +15997,16 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1737:  # ElementContent: SE(NumEPriceLevels), SE(SalesTariffEntry)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and NumEPriceLevels in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'NumEPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -13114,12 +16115,20 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 136 or s == 2766:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13127,33 +16136,52 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 2765
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2765:  # ElementContent: SE(ParameterSetID), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -13161,23 +16189,36 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t126(v, n, p, nd, 126, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'ParameterSetID')
+                        ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
+                        p = q + 1
                     s = 2767
                 elif c == 1:
                     return p  # EE
@@ -13211,26 +16252,84 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 137 or s == 2769:  # FirstStartTag, ElementContent: SE(SelectedService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t136(v, n, p, nd, 136, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 2768
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2768:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t136(v, n, p, nd, 136, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 2770
                 elif c == 1:
                     return p  # EE
@@ -13239,13 +16338,42 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 2770 <= s <= 2783:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t136(v, n, p, nd, 136, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'SelectedService', None, [
+                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -13279,12 +16407,20 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 138 or s == 2786:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13292,21 +16428,32 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 2785
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -13355,12 +16502,16 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2787:  # ElementContent: SE(ServiceCategory)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -13415,12 +16566,16 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2789:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -13937,12 +17092,16 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 148 or s == 3074:  # FirstStartTag, ElementContent: SE(EnergyTransferMode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
                         ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
@@ -13957,12 +17116,16 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 3073:  # ElementContent: SE(EnergyTransferMode), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and EnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
                         ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
@@ -13979,12 +17142,16 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 3075 <= s <= 3078:  # ElementContent: SE(EnergyTransferMode), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and EnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 7 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
                         ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
@@ -14285,16 +17452,40 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                                                nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t3(v, n, p, nd, 3, x)
+                                                if p + 21 <= n:
+                                                    y = (v >> (n - p - 21)) & 2097151
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                                                    nf = [U5, 'AC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                                        [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 21
+                                                else:
+                                                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t3(v, n, p, nd, 3, x)
                                                 s = 157
                                         else:
                                             if c == 14:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                                                nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t3(v, n, p, nd, 3, x)
+                                                if p + 21 <= n:
+                                                    y = (v >> (n - p - 21)) & 2097151
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                                                    nf = [U6, 'AC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                                        [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 21
+                                                else:
+                                                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t3(v, n, p, nd, 3, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationReq)
@@ -14308,9 +17499,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 18:
                                             if c == 16:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                                nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t5(v, n, p, nd, 5, x)
+                                                if p + 14 <= n:
+                                                    y = (v >> (n - p - 14)) & 16383
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 14 - n)) - 1  # the rest, then ones
+                                                if not y & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
+                                                    nf = [U5, 'AuthorizationRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 7) & 31)], 5, None],
+                                                        [U5, 'EVSEProcessing', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 14
+                                                else:
+                                                    nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t5(v, n, p, nd, 5, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDef}Body)
@@ -14519,14 +17721,50 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 38:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxPower)
-                                                nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'ChargingProfileEntryMaxPower', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -14534,8 +17772,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ChargingProfileEntryStart') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -14600,9 +17836,23 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 46:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                                                nd = [U6, 'Cost', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t96(v, n, p, nd, 96, x)
+                                                if p + 24 <= n:
+                                                    y = (v >> (n - p - 24)) & 16777215
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 24 - n)) - 1  # the rest, then ones
+                                                if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in one read
+                                                    nf = [U6, 'Cost', None, [
+                                                        [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
+                                                        [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                                                        [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 7) > 6:
+                                                        x.facet(((y >> 2) & 7) - 3, 29, p + 19, nf, 'amountMultiplier')
+                                                    ch.append(nf)
+                                                    p += 24
+                                                else:
+                                                    nd = [U6, 'Cost', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t96(v, n, p, nd, 96, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}CurrentDemandReq)
@@ -14643,28 +17893,82 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 54:
                                             if c == 52:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                                                nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t23(v, n, p, nd, 23, x)
+                                                if p + 31 <= n:
+                                                    y = (v >> (n - p - 31)) & 2147483647
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                                                if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                    nf = [U5, 'DC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                                                        [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 31
+                                                else:
+                                                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t23(v, n, p, nd, 23, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                                                nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t23(v, n, p, nd, 23, x)
+                                                if p + 31 <= n:
+                                                    y = (v >> (n - p - 31)) & 2147483647
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                                                if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                    nf = [U6, 'DC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                                                        [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 31
+                                                else:
+                                                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t23(v, n, p, nd, 23, x)
                                                 s = 157
                                         else:
                                             if c == 54:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                                                nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t24(v, n, p, nd, 24, x)
+                                                if p + 22 <= n:
+                                                    y = (v >> (n - p - 22)) & 4194303
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                                                if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                    nf = [U5, 'DC_EVStatus', None, [
+                                                        [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                                                        [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                                                        [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 127) > 100:
+                                                        x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                                                    ch.append(nf)
+                                                    p += 22
+                                                else:
+                                                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t24(v, n, p, nd, 24, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                                                nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t24(v, n, p, nd, 24, x)
+                                                if p + 22 <= n:
+                                                    y = (v >> (n - p - 22)) & 4194303
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                                                if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                    nf = [U6, 'DC_EVStatus', None, [
+                                                        [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                                                        [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                                                        [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 127) > 100:
+                                                        x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                                                    ch.append(nf)
+                                                    p += 22
+                                                else:
+                                                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t24(v, n, p, nd, 24, x)
                                                 s = 157
                                 else:
                                     if c < 60:
@@ -14685,7 +17989,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 58:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -14693,8 +18001,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'DepartureTime') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -14741,9 +18047,41 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                                                nd = [U6, 'EAmount', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EAmount', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EAmount', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 62:
@@ -14789,22 +18127,110 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 66:
                                             if c == 64:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVChargeParameter)
-                                                nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t28(v, n, p, nd, 28, x)
+                                                if p + 29 <= n:
+                                                    y = (v >> (n - p - 29)) & 536870911
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 29 - n)) - 1  # the rest, then ones
+                                                if not y & 469762048:  # DepartureTime and the EE code in one read
+                                                    if not y & 33554432:  # DepartureTime: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 13
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 21
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 29
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t28(v, n, p, nd, 28, x)
+                                                else:
+                                                    nf = [U6, 'EVChargeParameter', None, [
+                                                        [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
-                                                nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVEnergyCapacity', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 66:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVEnergyRequest', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
@@ -14823,64 +18249,352 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 70:
                                             if c == 68:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxCurrent)
-                                                nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
-                                                nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaxVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 70:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
-                                                nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                 else:
                                     if c < 76:
                                         if c < 74:
                                             if c == 72:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
-                                                nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 74:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumVoltageLimit)
-                                                nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                                                nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                     else:
                                         if c < 78:
                                             if c == 76:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
-                                                nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMinCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVPowerDeliveryParameter)
@@ -14937,15 +18651,79 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 82:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSECurrentRegulationTolerance)
-                                                nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
-                                                nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                     else:
                                         if c < 86:
@@ -14989,70 +18767,390 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 86:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaxCurrent)
-                                                nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
-                                                nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                 else:
                                     if c < 92:
                                         if c < 90:
                                             if c == 88:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                                                nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
-                                                nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 90:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                                                nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
-                                                nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                     else:
                                         if c < 94:
                                             if c == 92:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumVoltageLimit)
-                                                nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
-                                                nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 94:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
-                                                nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
-                                                nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                         else:
                             if c < 112:
@@ -15061,9 +19159,41 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 98:
                                             if c == 96:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
-                                                nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSENominalVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -15081,9 +19211,41 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 98:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                                                nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
@@ -15100,15 +19262,79 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 102:
                                             if c == 100:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentCurrent)
-                                                nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEPresentCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                                                nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEPresentVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 102:
@@ -15126,9 +19352,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                                                nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t31(v, n, p, nd, 31, x)
+                                                if p + 17 <= n:
+                                                    y = (v >> (n - p - 17)) & 131071
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                                                if not y & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                                                    nf = [U6, 'EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 17
+                                                else:
+                                                    nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t31(v, n, p, nd, 31, x)
                                                 s = 157
                                 else:
                                     if c < 108:
@@ -15149,7 +19386,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -15157,8 +19398,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'EVSETimeStamp') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -15197,15 +19436,79 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 110:
                                             if c == 108:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                                                nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVTargetCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                                                nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVTargetVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 110:
@@ -15367,7 +19670,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -15375,8 +19682,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'HMACOutputLength') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -15475,7 +19780,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -15483,8 +19792,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MaxEntriesSAScheduleTuple') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -15540,7 +19847,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 130:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterReading): unsigned 0..18446744073709551615
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -15548,8 +19859,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MeterReading') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'MeterReading', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -15567,7 +19876,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -15575,8 +19888,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MeterStatus') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -15678,7 +19989,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 138:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -15686,8 +20001,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'NotificationMaxDelay') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -15825,9 +20138,41 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 146:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMax)
-                                                nd = [U6, 'PMax', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'PMax', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'PMax', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMaxSchedule)
@@ -15859,7 +20204,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -15867,8 +20216,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ParameterSetID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -15914,9 +20261,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentOptionList)
-                                                nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t128(v, n, p, nd, 128, x)
+                                                if p + 10 <= n:
+                                                    y = (v >> (n - p - 10)) & 1023
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 10 - n)) - 1  # the rest, then ones
+                                                if not y & 891:  # PaymentOption, PaymentOption and the EE code in one read
+                                                    nf = [U5, 'PaymentOptionList', None, [
+                                                        [U6, 'PaymentOption', None, None, E30[((y >> 7) & 1)], 5, None],
+                                                        [U6, 'PaymentOption', None, None, E30[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 10
+                                                else:
+                                                    nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t128(v, n, p, nd, 128, x)
                                                 s = 157
                                     else:
                                         if c < 158:
@@ -15928,9 +20286,19 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                                nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t46(v, n, p, nd, 46, x)
+                                                if p + 9 <= n:
+                                                    y = (v >> (n - p - 9)) & 511
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                                if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                    nf = [U5, 'PaymentServiceSelectionRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 9
+                                                else:
+                                                    nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t46(v, n, p, nd, 46, x)
                                                 s = 157
                                         else:
                                             if c == 158:
@@ -16055,22 +20423,113 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                                                nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t53(v, n, p, nd, 53, x)
+                                                if p + 40 <= n:
+                                                    y = (v >> (n - p - 40)) & 1099511627775
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                                                if not y & 963079307264:  # start, duration and the EE code in one read
+                                                    if not y & 33554432:  # duration: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 24
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 32
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 40
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t53(v, n, p, nd, 53, x)
+                                                else:
+                                                    nf = [U6, 'RelativeTimeInterval', None, [
+                                                        [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                                        [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                                                    if m > 86400:
+                                                        x.facet(m, 39, p + 14, nf, 'duration')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 170:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                                                nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
-                                                nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'RemainingTimeToFullSoC', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                     else:
                                         if c < 174:
@@ -16110,7 +20569,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RetryCounter): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -16118,8 +20581,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'RetryCounter') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -16319,9 +20780,38 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                                                nd = [U6, 'SelectedService', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t136(v, n, p, nd, 136, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in one read
+                                                    if not y & 33554432:  # ParameterSetID: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'SelectedService', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t136(v, n, p, nd, 136, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'SelectedService', None, [
+                                                        [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                                        [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                     else:
                         if c < 224:
@@ -16368,9 +20858,35 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 198:
                                             if c == 196:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                                nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t59(v, n, p, nd, 59, x)
+                                                if p + 28 <= n:
+                                                    y = (v >> (n - p - 28)) & 268435455
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                                                if not y & 201326592:  # ServiceID and the EE code in one read
+                                                    if not y & 33554432:  # ServiceID: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 12
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 20
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 28
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t59(v, n, p, nd, 59, x)
+                                                else:
+                                                    nf = [U5, 'ServiceDetailReq', None, [
+                                                        [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                                    if m > 65535:
+                                                        x.facet(m, 25, p + 2, nf, 'ServiceID')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
@@ -16397,7 +20913,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 200:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -16405,8 +20925,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ServiceID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -16424,7 +20942,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -16432,8 +20954,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ServiceID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -16603,17 +21123,37 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                                nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t65(v, n, p, nd, 65, x)
+                                                if p + 5 <= n:
+                                                    y = (v >> (n - p - 5)) & 31
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                                                if not y & 27:  # ChargingSession and the EE code in one read
+                                                    nf = [U5, 'SessionStopReq', None, [
+                                                        [U5, 'ChargingSession', None, None, E8[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 5
+                                                else:
+                                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t65(v, n, p, nd, 65, x)
                                                 s = 157
                                     else:
                                         if c < 214:
                                             if c == 212:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                                nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t66(v, n, p, nd, 66, x)
+                                                if p + 9 <= n:
+                                                    y = (v >> (n - p - 9)) & 511
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                                if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                    nf = [U5, 'SessionStopRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 9
+                                                else:
+                                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t66(v, n, p, nd, 66, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
@@ -16690,15 +21230,34 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SupportedEnergyTransferMode)
-                                                nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t148(v, n, p, nd, 148, x)
+                                                if p + 42 <= n:
+                                                    y = (v >> (n - p - 42)) & 4398046511103
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
+                                                if not y & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in one read
+                                                    nf = [U6, 'SupportedEnergyTransferMode', None, [
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 37) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 23) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 16) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 42
+                                                else:
+                                                    nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t148(v, n, p, nd, 148, x)
                                                 s = 157
                                         else:
                                             if c == 222:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -16706,8 +21265,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'TMeter') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -16772,7 +21329,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 228:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}Value): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -16780,8 +21341,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'Value') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -16920,7 +21479,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -16928,8 +21491,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'X509SerialNumber') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -17018,7 +21579,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}amount): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17026,8 +21591,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'amount') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'amount', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17097,7 +21660,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 246:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}duration): unsigned 0..86400
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17105,8 +21672,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'duration') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'duration', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17133,7 +21698,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 248:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}intValue): integer -2147483648..2147483647
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -17141,8 +21710,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'intValue') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -17161,15 +21728,51 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                                                nd = [U6, 'physicalValue', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'physicalValue', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'physicalValue', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                         else:
                                             if c == 250:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -17177,8 +21780,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'shortValue') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -17198,7 +21799,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17206,8 +21811,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'start') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'start', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17226,9 +21829,41 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 254:
                                             if c == 252:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                                                nd = [U6, 'startValue', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'startValue', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'startValue', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}stringValue): string
@@ -17288,16 +21923,40 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             p = t2(v, n, p, nd, 2, x)
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                                            nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t3(v, n, p, nd, 3, x)
+                                            if p + 21 <= n:
+                                                y = (v >> (n - p - 21)) & 2097151
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                                            if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                                                nf = [U5, 'AC_EVSEStatus', None, [
+                                                    [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                                    [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                                    [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                                                ch.append(nf)
+                                                p += 21
+                                            else:
+                                                nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t3(v, n, p, nd, 3, x)
                                     else:
                                         if c < 5:
                                             if c == 3:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                                                nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t3(v, n, p, nd, 3, x)
+                                                if p + 21 <= n:
+                                                    y = (v >> (n - p - 21)) & 2097151
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
+                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                                                    nf = [U6, 'AC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                                        [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 21
+                                                else:
+                                                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t3(v, n, p, nd, 3, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationReq)
                                                 nd = [U5, 'AuthorizationReq', None, None, None, -1, None]
@@ -17306,9 +21965,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 5:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                                nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t5(v, n, p, nd, 5, x)
+                                                if p + 14 <= n:
+                                                    y = (v >> (n - p - 14)) & 16383
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 14 - n)) - 1  # the rest, then ones
+                                                if not y & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
+                                                    nf = [U5, 'AuthorizationRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 7) & 31)], 5, None],
+                                                        [U5, 'EVSEProcessing', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 14
+                                                else:
+                                                    nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t5(v, n, p, nd, 5, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDef}Body)
                                                 nd = [U7, 'Body', None, None, None, -1, None]
@@ -17494,14 +22164,50 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t89(v, n, p, nd, 89, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxPower)
-                                                nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'ChargingProfileEntryMaxPower', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 28:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17509,8 +22215,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ChargingProfileEntryStart') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17568,9 +22272,23 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 35:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                                                nd = [U6, 'Cost', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t96(v, n, p, nd, 96, x)
+                                                if p + 24 <= n:
+                                                    y = (v >> (n - p - 24)) & 16777215
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 24 - n)) - 1  # the rest, then ones
+                                                if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in one read
+                                                    nf = [U6, 'Cost', None, [
+                                                        [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
+                                                        [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                                                        [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 7) > 6:
+                                                        x.facet(((y >> 2) & 7) - 3, 29, p + 19, nf, 'amountMultiplier')
+                                                    ch.append(nf)
+                                                    p += 24
+                                                else:
+                                                    nd = [U6, 'Cost', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t96(v, n, p, nd, 96, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}CurrentDemandReq)
                                                 nd = [U5, 'CurrentDemandReq', None, None, None, -1, None]
@@ -17604,25 +22322,79 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 43:
                                             if c == 41:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                                                nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t23(v, n, p, nd, 23, x)
+                                                if p + 31 <= n:
+                                                    y = (v >> (n - p - 31)) & 2147483647
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                                                if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                    nf = [U5, 'DC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                                                        [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 31
+                                                else:
+                                                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t23(v, n, p, nd, 23, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                                                nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t23(v, n, p, nd, 23, x)
+                                                if p + 31 <= n:
+                                                    y = (v >> (n - p - 31)) & 2147483647
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 31 - n)) - 1  # the rest, then ones
+                                                if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                    nf = [U6, 'DC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                                                        [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 31
+                                                else:
+                                                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t23(v, n, p, nd, 23, x)
                                         else:
                                             if c == 43:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                                                nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t24(v, n, p, nd, 24, x)
+                                                if p + 22 <= n:
+                                                    y = (v >> (n - p - 22)) & 4194303
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                                                if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                    nf = [U5, 'DC_EVStatus', None, [
+                                                        [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                                                        [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                                                        [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 127) > 100:
+                                                        x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                                                    ch.append(nf)
+                                                    p += 22
+                                                else:
+                                                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t24(v, n, p, nd, 24, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                                                nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t24(v, n, p, nd, 24, x)
+                                                if p + 22 <= n:
+                                                    y = (v >> (n - p - 22)) & 4194303
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 22 - n)) - 1  # the rest, then ones
+                                                if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                    nf = [U6, 'DC_EVStatus', None, [
+                                                        [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                                                        [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                                                        [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 127) > 100:
+                                                        x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                                                    ch.append(nf)
+                                                    p += 22
+                                                else:
+                                                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t24(v, n, p, nd, 24, x)
                             else:
                                 if c < 53:
                                     if c < 49:
@@ -17641,7 +22413,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 47:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17649,8 +22425,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'DepartureTime') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17694,9 +22468,41 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t27(v, n, p, nd, 27, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                                                nd = [U6, 'EAmount', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EAmount', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EAmount', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 51:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
@@ -17736,20 +22542,108 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 55:
                                             if c == 53:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVChargeParameter)
-                                                nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t28(v, n, p, nd, 28, x)
+                                                if p + 29 <= n:
+                                                    y = (v >> (n - p - 29)) & 536870911
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 29 - n)) - 1  # the rest, then ones
+                                                if not y & 469762048:  # DepartureTime and the EE code in one read
+                                                    if not y & 33554432:  # DepartureTime: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 13
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 21
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 29
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t28(v, n, p, nd, 28, x)
+                                                else:
+                                                    nf = [U6, 'EVChargeParameter', None, [
+                                                        [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
-                                                nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVEnergyCapacity', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 55:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVEnergyRequest', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
                                                 if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
@@ -17766,25 +22660,153 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 59:
                                             if c == 57:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxCurrent)
-                                                nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
-                                                nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaxVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 59:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
-                                                nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                     else:
                         if c < 92:
                             if c < 76:
@@ -17792,31 +22814,191 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 64:
                                         if c == 61:
                                             # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t90(v, n, p, nd, 90, x)
+                                            if p + 41 <= n:
+                                                y = (v >> (n - p - 41)) & 2199023255551
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                            if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if not y & 33554432:  # Value: one 7-bit group
+                                                    m = (y >> 18) & 127
+                                                    z, q = y & 196608, 25
+                                                elif not y & 131072:  # 2 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                    z, q = y & 768, 33
+                                                elif not y & 512:  # 3 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                    z, q = y & 3, 41
+                                                else:
+                                                    z = 1  # a longer integer
+                                            else:
+                                                z = 1
+                                            if z:  # not the run: the type's own function
+                                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t90(v, n, p, nd, 90, x)
+                                            else:
+                                                if y & 67108864:
+                                                    m = -m - 1
+                                                nf = [U5, 'EVMaximumPowerLimit', None, [
+                                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                if ((y >> 36) & 7) > 6:
+                                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                if m < -32768 or m > 32767:
+                                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                                ch.append(nf)
+                                                p += q
                                         elif c == 62:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
-                                            nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t90(v, n, p, nd, 90, x)
+                                            if p + 41 <= n:
+                                                y = (v >> (n - p - 41)) & 2199023255551
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                            if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if not y & 33554432:  # Value: one 7-bit group
+                                                    m = (y >> 18) & 127
+                                                    z, q = y & 196608, 25
+                                                elif not y & 131072:  # 2 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                    z, q = y & 768, 33
+                                                elif not y & 512:  # 3 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                    z, q = y & 3, 41
+                                                else:
+                                                    z = 1  # a longer integer
+                                            else:
+                                                z = 1
+                                            if z:  # not the run: the type's own function
+                                                nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t90(v, n, p, nd, 90, x)
+                                            else:
+                                                if y & 67108864:
+                                                    m = -m - 1
+                                                nf = [U6, 'EVMaximumPowerLimit', None, [
+                                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                if ((y >> 36) & 7) > 6:
+                                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                if m < -32768 or m > 32767:
+                                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                                ch.append(nf)
+                                                p += q
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumVoltageLimit)
-                                            nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t90(v, n, p, nd, 90, x)
+                                            if p + 41 <= n:
+                                                y = (v >> (n - p - 41)) & 2199023255551
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                            if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if not y & 33554432:  # Value: one 7-bit group
+                                                    m = (y >> 18) & 127
+                                                    z, q = y & 196608, 25
+                                                elif not y & 131072:  # 2 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                    z, q = y & 768, 33
+                                                elif not y & 512:  # 3 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                    z, q = y & 3, 41
+                                                else:
+                                                    z = 1  # a longer integer
+                                            else:
+                                                z = 1
+                                            if z:  # not the run: the type's own function
+                                                nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t90(v, n, p, nd, 90, x)
+                                            else:
+                                                if y & 67108864:
+                                                    m = -m - 1
+                                                nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                if ((y >> 36) & 7) > 6:
+                                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                if m < -32768 or m > 32767:
+                                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                                ch.append(nf)
+                                                p += q
                                     else:
                                         if c < 66:
                                             if c == 64:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                                                nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
-                                                nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMinCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 66:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVPowerDeliveryParameter)
@@ -17866,16 +23048,80 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t83(v, n, p, nd, 83, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSECurrentRegulationTolerance)
-                                                nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                     else:
                                         if c < 74:
                                             if c == 72:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
-                                                nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                                                 if not (v >> (n - p - 1)) & 1:
@@ -17914,70 +23160,422 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t102(v, n, p, nd, 102, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaxCurrent)
-                                                nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                             else:
                                 if c < 84:
                                     if c < 80:
                                         if c < 78:
                                             if c == 76:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
-                                                nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaxCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                                                nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 78:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
-                                                nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                                                nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                     else:
                                         if c < 82:
                                             if c == 80:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
-                                                nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumVoltageLimit)
-                                                nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 82:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
-                                                nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
-                                                nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                 else:
                                     if c < 88:
                                         if c < 86:
                                             if c == 84:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
-                                                nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
-                                                nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSENominalVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 86:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -17993,9 +23591,41 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t103(v, n, p, nd, 103, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                                                nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                     else:
                                         if c < 90:
                                             if c == 88:
@@ -18010,15 +23640,79 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t83(v, n, p, nd, 83, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentCurrent)
-                                                nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEPresentCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 90:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                                                nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVSEPresentVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
@@ -18037,9 +23731,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 95:
                                         if c == 92:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                                            nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t31(v, n, p, nd, 31, x)
+                                            if p + 17 <= n:
+                                                y = (v >> (n - p - 17)) & 131071
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                                            if not y & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                                                nf = [U6, 'EVSEStatus', None, [
+                                                    [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                                                    [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                                ch.append(nf)
+                                                p += 17
+                                            else:
+                                                nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t31(v, n, p, nd, 31, x)
                                         elif c == 93:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
                                             if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
@@ -18055,7 +23760,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
                                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                if y & 128:
+                                                if not y & 128:
+                                                    m, q = y & 127, p + 10
+                                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                else:
                                                     try:
                                                         m, q = uint(v, n, p + 2)
                                                     except Fail as f:
@@ -18063,8 +23772,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         raise
                                                     except ValueError:
                                                         raise early(p + 1, 'EVSETimeStamp') from None
-                                                else:
-                                                    m, q = y & 127, p + 10
                                                 if y & 256:
                                                     m = -m - 1
                                                 if (v >> (n - q - 1)) & 1:
@@ -18100,14 +23807,78 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 97:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                                                nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVTargetCurrent', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                                                nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVTargetVoltage', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                 else:
                                     if c < 103:
                                         if c < 101:
@@ -18261,7 +24032,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -18269,8 +24044,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'HMACOutputLength') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -18361,7 +24134,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -18369,8 +24146,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MaxEntriesSAScheduleTuple') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -18418,7 +24193,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 119:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterReading): unsigned 0..18446744073709551615
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -18426,8 +24205,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MeterReading') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'MeterReading', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -18444,7 +24221,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -18452,8 +24233,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MeterStatus') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -18550,7 +24329,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -18558,8 +24341,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'NotificationMaxDelay') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -18688,9 +24469,41 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t122(v, n, p, nd, 122, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMax)
-                                                nd = [U6, 'PMax', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'PMax', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'PMax', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                         else:
                                             if c == 136:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMaxSchedule)
@@ -18718,7 +24531,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
                                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                if y & 128:
+                                                if not y & 128:
+                                                    m, q = y & 127, p + 10
+                                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                else:
                                                     try:
                                                         m, q = uint(v, n, p + 2)
                                                     except Fail as f:
@@ -18726,8 +24543,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         raise
                                                     except ValueError:
                                                         raise early(p + 1, 'ParameterSetID') from None
-                                                else:
-                                                    m, q = y & 127, p + 10
                                                 if y & 256:
                                                     m = -m - 1
                                                 if (v >> (n - q - 1)) & 1:
@@ -18768,9 +24583,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t127(v, n, p, nd, 127, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentOptionList)
-                                                nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t128(v, n, p, nd, 128, x)
+                                                if p + 10 <= n:
+                                                    y = (v >> (n - p - 10)) & 1023
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 10 - n)) - 1  # the rest, then ones
+                                                if not y & 891:  # PaymentOption, PaymentOption and the EE code in one read
+                                                    nf = [U5, 'PaymentOptionList', None, [
+                                                        [U6, 'PaymentOption', None, None, E30[((y >> 7) & 1)], 5, None],
+                                                        [U6, 'PaymentOption', None, None, E30[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 10
+                                                else:
+                                                    nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t128(v, n, p, nd, 128, x)
                                 else:
                                     if c < 149:
                                         if c < 147:
@@ -18781,9 +24607,19 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t45(v, n, p, nd, 45, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                                nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t46(v, n, p, nd, 46, x)
+                                                if p + 9 <= n:
+                                                    y = (v >> (n - p - 9)) & 511
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                                if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                    nf = [U5, 'PaymentServiceSelectionRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 9
+                                                else:
+                                                    nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t46(v, n, p, nd, 46, x)
                                         else:
                                             if c == 147:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}PgenCounter): base64Binary
@@ -18894,22 +24730,113 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 158:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                                                nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t53(v, n, p, nd, 53, x)
+                                                if p + 40 <= n:
+                                                    y = (v >> (n - p - 40)) & 1099511627775
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                                                if not y & 963079307264:  # start, duration and the EE code in one read
+                                                    if not y & 33554432:  # duration: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 24
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 32
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 40
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t53(v, n, p, nd, 53, x)
+                                                else:
+                                                    nf = [U6, 'RelativeTimeInterval', None, [
+                                                        [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                                        [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                                                    if m > 86400:
+                                                        x.facet(m, 39, p + 14, nf, 'duration')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                                                nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                 else:
                                     if c < 164:
                                         if c < 162:
                                             if c == 160:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
-                                                nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'RemainingTimeToFullSoC', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
                                                 if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
@@ -18945,7 +24872,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 164:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RetryCounter): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -18953,8 +24884,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'RetryCounter') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19138,9 +25067,38 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 182:
                                             if c == 180:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                                                nd = [U6, 'SelectedService', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t136(v, n, p, nd, 136, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in one read
+                                                    if not y & 33554432:  # ParameterSetID: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'SelectedService', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t136(v, n, p, nd, 136, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'SelectedService', None, [
+                                                        [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                                        [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SelectedServiceList)
                                                 nd = [U5, 'SelectedServiceList', None, None, None, -1, None]
@@ -19179,9 +25137,35 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t139(v, n, p, nd, 139, x)
                                         elif c == 185:
                                             # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                            nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t59(v, n, p, nd, 59, x)
+                                            if p + 28 <= n:
+                                                y = (v >> (n - p - 28)) & 268435455
+                                            else:
+                                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                                            if not y & 201326592:  # ServiceID and the EE code in one read
+                                                if not y & 33554432:  # ServiceID: one 7-bit group
+                                                    m = (y >> 18) & 127
+                                                    z, q = y & 196608, 12
+                                                elif not y & 131072:  # 2 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                    z, q = y & 768, 20
+                                                elif not y & 512:  # 3 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                    z, q = y & 3, 28
+                                                else:
+                                                    z = 1  # a longer integer
+                                            else:
+                                                z = 1
+                                            if z:  # not the run: the type's own function
+                                                nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t59(v, n, p, nd, 59, x)
+                                            else:
+                                                nf = [U5, 'ServiceDetailReq', None, [
+                                                    [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                                if m > 65535:
+                                                    x.facet(m, 25, p + 2, nf, 'ServiceID')
+                                                ch.append(nf)
+                                                p += q
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
                                             nd = [U5, 'ServiceDetailRes', None, None, None, -1, None]
@@ -19203,7 +25187,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 189:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19211,8 +25199,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ServiceID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -19229,7 +25215,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19237,8 +25227,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ServiceID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -19400,15 +25388,35 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t64(v, n, p, nd, 64, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                                nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t65(v, n, p, nd, 65, x)
+                                                if p + 5 <= n:
+                                                    y = (v >> (n - p - 5)) & 31
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                                                if not y & 27:  # ChargingSession and the EE code in one read
+                                                    nf = [U5, 'SessionStopReq', None, [
+                                                        [U5, 'ChargingSession', None, None, E8[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 5
+                                                else:
+                                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t65(v, n, p, nd, 65, x)
                                         else:
                                             if c == 201:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                                nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t66(v, n, p, nd, 66, x)
+                                                if p + 9 <= n:
+                                                    y = (v >> (n - p - 9)) & 511
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                                                if not y & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                    nf = [U5, 'SessionStopRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 9
+                                                else:
+                                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t66(v, n, p, nd, 66, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
@@ -19476,15 +25484,34 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t147(v, n, p, nd, 147, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SupportedEnergyTransferMode)
-                                                nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t148(v, n, p, nd, 148, x)
+                                                if p + 42 <= n:
+                                                    y = (v >> (n - p - 42)) & 4398046511103
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
+                                                if not y & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in one read
+                                                    nf = [U6, 'SupportedEnergyTransferMode', None, [
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 37) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 23) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 16) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 42
+                                                else:
+                                                    nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t148(v, n, p, nd, 148, x)
                                     else:
                                         if c < 213:
                                             if c == 211:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -19492,8 +25519,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'TMeter') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19549,7 +25574,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}Value): integer -32768..32767
                                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                if y & 128:
+                                                if not y & 128:
+                                                    m, q = y & 127, p + 10
+                                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                else:
                                                     try:
                                                         m, q = uint(v, n, p + 2)
                                                     except Fail as f:
@@ -19557,8 +25586,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         raise
                                                     except ValueError:
                                                         raise early(p + 1, 'Value') from None
-                                                else:
-                                                    m, q = y & 127, p + 10
                                                 if y & 256:
                                                     m = -m - 1
                                                 if (v >> (n - q - 1)) & 1:
@@ -19690,7 +25717,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 226:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -19698,8 +25729,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'X509SerialNumber') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19784,7 +25813,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 230:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}amount): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19792,8 +25825,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'amount') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'amount', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -19857,7 +25888,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}duration): unsigned 0..86400
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19865,8 +25900,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'duration') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'duration', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -19889,7 +25922,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}intValue): integer -2147483648..2147483647
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -19897,8 +25934,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'intValue') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19919,13 +25954,49 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 240:
                                             if c == 238:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                                                nd = [U6, 'physicalValue', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'physicalValue', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'physicalValue', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -19933,8 +26004,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'shortValue') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19954,7 +26023,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 240:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19962,8 +26035,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'start') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'start', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -19979,9 +26050,41 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t156(v, n, p, nd, 156, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                                                nd = [U6, 'startValue', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n:
+                                                    y = (v >> (n - p - 41)) & 2199023255551
+                                                else:
+                                                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
+                                                if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                else:
+                                                    z = 1
+                                                if z:  # not the run: the type's own function
+                                                    nd = [U6, 'startValue', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'startValue', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
                                     else:
                                         if c < 244:
                                             if c == 242:

@@ -51,12 +51,16 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 89:  # ElementContent: SE(EVElectricalChargingDeviceStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVElectricalChargingDeviceStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'EVElectricalChargingDeviceStatus', None, None, E8[y], 5, None])
                         p += 4
                     else:
@@ -107,70 +111,110 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 92:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                    s = 94
+                if p + 24 <= n and not (y := (v >> (n - p - 24)) & 16777215) & 12642105 and (y >> 16) & 63 < 40 and (y >> 11) & 3 < 3 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing, EVSEElectricalChargingDeviceStatus, EVSEMechanicalChargingDeviceStatus in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E19[((y >> 16) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E13[((y >> 11) & 3)], 5, None],
+                        [U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[((y >> 6) & 3)], 5, None],
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 1) & 3)], 5, None]]
+                    p += 24
+                    s = 97
                 else:
-                    p, s = x.escape(v, n, p, e, 92, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        s = 94
+                    else:
+                        p, s = x.escape(v, n, p, e, 92, c)
+                        if s < 0:
+                            return p
             if s == 94:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t48(v, n, p, nd, 48, x)
-                    s = 95
+                if p + 15 <= n and not (y := (v >> (n - p - 15)) & 32767) & 26425 and (y >> 11) & 3 < 3 and (y >> 1) & 3 < 3:  # EVSEProcessing, EVSEElectricalChargingDeviceStatus, EVSEMechanicalChargingDeviceStatus in one read
+                    ch += [
+                        [U5, 'EVSEProcessing', None, None, E13[((y >> 11) & 3)], 5, None],
+                        [U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[((y >> 6) & 3)], 5, None],
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 1) & 3)], 5, None]]
+                    p += 15
+                    s = 97
                 else:
-                    p, s = x.escape(v, n, p, e, 94, c)
-                    if s < 0:
-                        return p
+                    if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVSEProcessing')
+                            ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t48(v, n, p, nd, 48, x)
+                        s = 95
+                    else:
+                        p, s = x.escape(v, n, p, e, 94, c)
+                        if s < 0:
+                            return p
             if s == 95:  # ElementContent: SE(EVSEElectricalChargingDeviceStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        ch.append([U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'EVSEElectricalChargingDeviceStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t43(v, n, p, nd, 43, x)
-                    s = 96
+                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 825 and (y >> 1) & 3 < 3:  # EVSEElectricalChargingDeviceStatus, EVSEMechanicalChargingDeviceStatus in one read
+                    ch += [
+                        [U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[((y >> 6) & 3)], 5, None],
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 1) & 3)], 5, None]]
+                    p += 10
+                    s = 97
                 else:
-                    p, s = x.escape(v, n, p, e, 95, c)
-                    if s < 0:
-                        return p
+                    if p + 5 <= n:  # the event code and EVSEElectricalChargingDeviceStatus in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            ch.append([U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEElectricalChargingDeviceStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t43(v, n, p, nd, 43, x)
+                        s = 96
+                    else:
+                        p, s = x.escape(v, n, p, e, 95, c)
+                        if s < 0:
+                            return p
             if s == 96:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEMechanicalChargingDeviceStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEMechanicalChargingDeviceStatus')
                         ch.append([U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[y], 5, None])
@@ -274,178 +318,317 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 101:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                    s = 103
+                if p + 47 <= n and not (y := (v >> (n - p - 47)) & 140737488355327) & 106050155830749 and (y >> 39) & 63 < 40 and (y >> 34) & 3 < 3:  # ResponseCode, EVSEMechanicalChargingDeviceStatus, EVSEReadyToCharge, EVSEIsolationStatus, EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E19[((y >> 39) & 63)], 5, None],
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 34) & 3)], 5, None],
+                        [U5, 'EVSEReadyToCharge', None, None, y & 1073741824 != 0, 4, None],
+                        [U5, 'EVSEIsolationStatus', None, None, E10[((y >> 25) & 3)], 5, None],
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 47
+                    s = 112
                 else:
-                    p, s = x.escape(v, n, p, e, 101, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        s = 103
+                    else:
+                        p, s = x.escape(v, n, p, e, 101, c)
+                        if s < 0:
+                            return p
             if s == 103:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVSEMechanicalChargingDeviceStatus')
-                        ch.append([U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                    s = 104
+                if p + 38 <= n and not (y := (v >> (n - p - 38)) & 274877906943) & 222161657309 and (y >> 34) & 3 < 3:  # EVSEMechanicalChargingDeviceStatus, EVSEReadyToCharge, EVSEIsolationStatus, EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[((y >> 34) & 3)], 5, None],
+                        [U5, 'EVSEReadyToCharge', None, None, y & 1073741824 != 0, 4, None],
+                        [U5, 'EVSEIsolationStatus', None, None, E10[((y >> 25) & 3)], 5, None],
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 38
+                    s = 112
                 else:
-                    p, s = x.escape(v, n, p, e, 103, c)
-                    if s < 0:
-                        return p
+                    if p + 5 <= n:  # the event code and EVSEMechanicalChargingDeviceStatus in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVSEMechanicalChargingDeviceStatus')
+                            ch.append([U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEMechanicalChargingDeviceStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t46(v, n, p, nd, 46, x)
+                        s = 104
+                    else:
+                        p, s = x.escape(v, n, p, e, 103, c)
+                        if s < 0:
+                            return p
             if s == 104:  # ElementContent: SE(EVSEReadyToCharge)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEReadyToCharge): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVSEReadyToCharge', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVSEReadyToCharge', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 105
+                if p + 33 <= n and not (y := (v >> (n - p - 33)) & 8589934591) & 7413292509:  # EVSEReadyToCharge, EVSEIsolationStatus, EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEReadyToCharge', None, None, y & 1073741824 != 0, 4, None],
+                        [U5, 'EVSEIsolationStatus', None, None, E10[((y >> 25) & 3)], 5, None],
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 33
+                    s = 112
                 else:
-                    p, s = x.escape(v, n, p, e, 104, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSEReadyToCharge in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEReadyToCharge): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEReadyToCharge', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEReadyToCharge', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 105
+                    else:
+                        p, s = x.escape(v, n, p, e, 104, c)
+                        if s < 0:
+                            return p
             if s == 105:  # ElementContent: SE(EVSEIsolationStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEIsolationStatus): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        ch.append([U5, 'EVSEIsolationStatus', None, None, E10[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'EVSEIsolationStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t45(v, n, p, nd, 45, x)
-                    s = 106
+                if p + 29 <= n and not (y := (v >> (n - p - 29)) & 536870911) & 433970653:  # EVSEIsolationStatus, EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEIsolationStatus', None, None, E10[((y >> 25) & 3)], 5, None],
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 29
+                    s = 112
                 else:
-                    p, s = x.escape(v, n, p, e, 105, c)
-                    if s < 0:
-                        return p
+                    if p + 5 <= n:  # the event code and EVSEIsolationStatus in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEIsolationStatus): enumeration of 4 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            ch.append([U5, 'EVSEIsolationStatus', None, None, E10[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEIsolationStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t45(v, n, p, nd, 45, x)
+                        s = 106
+                    else:
+                        p, s = x.escape(v, n, p, e, 105, c)
+                        if s < 0:
+                            return p
             if s == 106:  # ElementContent: SE(EVSEDisabled)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEDisabled): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVSEDisabled', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVSEDisabled', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 107
+                if p + 24 <= n and not (y := (v >> (n - p - 24)) & 16777215) & 14540253:  # EVSEDisabled, EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEDisabled', None, None, y & 2097152 != 0, 4, None],
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 24
+                    s = 112
                 else:
-                    p, s = x.escape(v, n, p, e, 106, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSEDisabled in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEDisabled): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEDisabled', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEDisabled', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 107
+                    else:
+                        p, s = x.escape(v, n, p, e, 106, c)
+                        if s < 0:
+                            return p
             if s == 107:  # ElementContent: SE(EVSEUtilityInterruptEvent)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEUtilityInterruptEvent): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVSEUtilityInterruptEvent', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVSEUtilityInterruptEvent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 108
+                if p + 20 <= n and not (y := (v >> (n - p - 20)) & 1048575) & 908765:  # EVSEUtilityInterruptEvent, EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEUtilityInterruptEvent', None, None, y & 131072 != 0, 4, None],
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 20
+                    s = 112
                 else:
-                    p, s = x.escape(v, n, p, e, 107, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSEUtilityInterruptEvent in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEUtilityInterruptEvent): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEUtilityInterruptEvent', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEUtilityInterruptEvent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 108
+                    else:
+                        p, s = x.escape(v, n, p, e, 107, c)
+                        if s < 0:
+                            return p
             if s == 108:  # ElementContent: SE(EVSEEmergencyShutdown)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEEmergencyShutdown): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVSEEmergencyShutdown', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVSEEmergencyShutdown', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 109
+                if p + 16 <= n and not (y := (v >> (n - p - 16)) & 65535) & 56797:  # EVSEEmergencyShutdown, EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEEmergencyShutdown', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 16
+                    s = 112
                 else:
-                    p, s = x.escape(v, n, p, e, 108, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSEEmergencyShutdown in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEEmergencyShutdown): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEEmergencyShutdown', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEEmergencyShutdown', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 109
+                    else:
+                        p, s = x.escape(v, n, p, e, 108, c)
+                        if s < 0:
+                            return p
             if s == 109:  # ElementContent: SE(EVSEMalfunction)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMalfunction): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVSEMalfunction', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVSEMalfunction', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 110
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # EVSEMalfunction, EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVSEMalfunction', None, None, y & 512 != 0, 4, None],
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 112
                 else:
-                    p, s = x.escape(v, n, p, e, 109, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSEMalfunction in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMalfunction): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVSEMalfunction', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVSEMalfunction', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 110
+                    else:
+                        p, s = x.escape(v, n, p, e, 109, c)
+                        if s < 0:
+                            return p
             if s == 110:  # ElementContent: SE(EVInChargePosition)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVInChargePosition', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVInChargePosition', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 111
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVInChargePosition, EVAssociationStatus in one read
+                    ch += [
+                        [U5, 'EVInChargePosition', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVAssociationStatus', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 112
                 else:
-                    p, s = x.escape(v, n, p, e, 110, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVInChargePosition in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVInChargePosition', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVInChargePosition', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 111
+                    else:
+                        p, s = x.escape(v, n, p, e, 110, c)
+                        if s < 0:
+                            return p
             if s == 111:  # ElementContent: SE(EVAssociationStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVAssociationStatus in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVAssociationStatus): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVAssociationStatus', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -496,30 +679,45 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(EVMobilityStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVMobilityStatus): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVMobilityStatus', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVMobilityStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 115
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVMobilityStatus, EVPositioningSupport in one read
+                    ch += [
+                        [U5, 'EVMobilityStatus', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVPositioningSupport', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 116
                 else:
-                    p, s = x.escape(v, n, p, e, 113, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVMobilityStatus in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVMobilityStatus): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVMobilityStatus', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVMobilityStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 115
+                    else:
+                        p, s = x.escape(v, n, p, e, 113, c)
+                        if s < 0:
+                            return p
             if s == 115:  # ElementContent: SE(EVPositioningSupport)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVPositioningSupport in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVPositioningSupport): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVPositioningSupport', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -570,52 +768,79 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 117:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                    s = 119
+                if p + 18 <= n and not (y := (v >> (n - p - 18)) & 262143) & 197533 and (y >> 10) & 63 < 40 and (y >> 5) & 3 < 3:  # ResponseCode, EVSEProcessing, EVSEPositioningSupport in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E19[((y >> 10) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E13[((y >> 5) & 3)], 5, None],
+                        [U5, 'EVSEPositioningSupport', None, None, y & 2 != 0, 4, None]]
+                    p += 18
+                    s = 121
                 else:
-                    p, s = x.escape(v, n, p, e, 117, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        s = 119
+                    else:
+                        p, s = x.escape(v, n, p, e, 117, c)
+                        if s < 0:
+                            return p
             if s == 119:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVSEProcessing')
-                        ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t48(v, n, p, nd, 48, x)
-                    s = 120
+                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 413 and (y >> 5) & 3 < 3:  # EVSEProcessing, EVSEPositioningSupport in one read
+                    ch += [
+                        [U5, 'EVSEProcessing', None, None, E13[((y >> 5) & 3)], 5, None],
+                        [U5, 'EVSEPositioningSupport', None, None, y & 2 != 0, 4, None]]
+                    p += 9
+                    s = 121
                 else:
-                    p, s = x.escape(v, n, p, e, 119, c)
-                    if s < 0:
-                        return p
+                    if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVSEProcessing')
+                            ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVSEProcessing', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t48(v, n, p, nd, 48, x)
+                        s = 120
+                    else:
+                        p, s = x.escape(v, n, p, e, 119, c)
+                        if s < 0:
+                            return p
             if s == 120:  # ElementContent: SE(EVSEPositioningSupport)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEPositioningSupport in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEPositioningSupport): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEPositioningSupport', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -628,12 +853,20 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 121:  # ElementContent: SE(EVRelativeXDeviation)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and EVRelativeXDeviation in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVRelativeXDeviation): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -641,35 +874,56 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'EVRelativeXDeviation') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('EVRelativeXDeviation')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'EVRelativeXDeviation') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVRelativeXDeviation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'EVRelativeXDeviation')
-                            ch.append([U5, 'EVRelativeXDeviation', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'EVRelativeXDeviation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'EVRelativeXDeviation')
+                        ch.append([U5, 'EVRelativeXDeviation', None, None, m, 2, None])
+                        p = q + 1
                     s = 122
                 else:
                     p, s = x.escape(v, n, p, e, 121, c)
                     if s < 0:
                         return p
             if s == 122:  # ElementContent: SE(EVRelativeYDeviation)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and EVRelativeYDeviation in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVRelativeYDeviation): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -677,35 +931,56 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'EVRelativeYDeviation') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('EVRelativeYDeviation')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'EVRelativeYDeviation') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVRelativeYDeviation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'EVRelativeYDeviation')
-                            ch.append([U5, 'EVRelativeYDeviation', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'EVRelativeYDeviation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'EVRelativeYDeviation')
+                        ch.append([U5, 'EVRelativeYDeviation', None, None, m, 2, None])
+                        p = q + 1
                     s = 123
                 else:
                     p, s = x.escape(v, n, p, e, 122, c)
                     if s < 0:
                         return p
             if s == 123:  # ElementContent: SE(ContactWindowXc)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ContactWindowXc in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}ContactWindowXc): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -713,35 +988,56 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ContactWindowXc') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ContactWindowXc')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ContactWindowXc') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ContactWindowXc', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ContactWindowXc')
-                            ch.append([U5, 'ContactWindowXc', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ContactWindowXc', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ContactWindowXc')
+                        ch.append([U5, 'ContactWindowXc', None, None, m, 2, None])
+                        p = q + 1
                     s = 124
                 else:
                     p, s = x.escape(v, n, p, e, 123, c)
                     if s < 0:
                         return p
             if s == 124:  # ElementContent: SE(ContactWindowYc)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ContactWindowYc in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}ContactWindowYc): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -749,35 +1045,52 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ContactWindowYc') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ContactWindowYc')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ContactWindowYc') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ContactWindowYc', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ContactWindowYc')
-                            ch.append([U5, 'ContactWindowYc', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ContactWindowYc', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ContactWindowYc')
+                        ch.append([U5, 'ContactWindowYc', None, None, m, 2, None])
+                        p = q + 1
                     s = 125
                 else:
                     p, s = x.escape(v, n, p, e, 124, c)
                     if s < 0:
                         return p
             if s == 125:  # ElementContent: SE(EVInChargePosition)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVInChargePosition in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVInChargePosition', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -4147,13 +4460,21 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 209 or s == 210:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -4161,21 +4482,34 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t54(v, n, p, nd, 54, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t54(v, n, p, nd, 54, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 211
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -5330,26 +5664,84 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 35 or s == 254:  # FirstStartTag, ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'Amount', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 253
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(CostPerUnit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and CostPerUnit in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}CostPerUnit)
-                    nd = [U6, 'CostPerUnit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'CostPerUnit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'CostPerUnit', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 255
                 else:
                     p, s = x.escape(v, n, p, e, 253, c)
@@ -5381,12 +5773,16 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 36 or s == 257:  # FirstStartTag, ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and Exponent in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
@@ -5399,12 +5795,20 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 256:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -5412,23 +5816,36 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'Value')
-                            ch.append([U6, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'Value')
+                        ch.append([U6, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 258
                 else:
                     p, s = x.escape(v, n, p, e, 256, c)
@@ -5606,14 +6023,18 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 41 or s == 277:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and PresentSOC, MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
@@ -5625,8 +6046,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 267
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -5639,8 +6060,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -5652,8 +6073,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 269
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -5666,7 +6087,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5674,8 +6099,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5695,7 +6118,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5703,8 +6130,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5722,7 +6147,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5730,8 +6159,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5760,9 +6187,38 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -5782,14 +6238,18 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 267:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -5801,8 +6261,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 268
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -5815,8 +6275,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -5829,7 +6289,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5837,8 +6301,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5856,7 +6318,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5864,8 +6330,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5885,7 +6349,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5893,8 +6361,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5923,9 +6389,38 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -5945,14 +6440,18 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 268:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -5964,8 +6463,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 269
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -5979,7 +6478,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5987,8 +6490,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6006,7 +6507,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6014,8 +6519,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6035,7 +6538,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6043,8 +6550,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6073,9 +6578,38 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6095,14 +6629,18 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 269:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -6115,7 +6653,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6123,8 +6665,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6143,7 +6683,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6151,8 +6695,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6170,7 +6712,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6178,8 +6724,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6209,9 +6753,38 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 274
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                     else:
                         if c == 6:
@@ -6232,13 +6805,21 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 270:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMinimumSOC, RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6246,26 +6827,41 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMinimumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
+                            ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 271
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6273,26 +6869,41 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 272
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6300,21 +6911,32 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 273
                 else:
                     if c < 5:
@@ -6331,9 +6953,38 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 274
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 275
                     else:
                         if c == 5:
@@ -6354,13 +7005,21 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 271:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6368,26 +7027,41 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 272
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6395,21 +7069,32 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 273
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -6425,9 +7110,38 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 275
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6447,13 +7161,21 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 272:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6461,21 +7183,32 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 273
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -6491,9 +7224,38 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 275
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6513,13 +7275,17 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 273:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and ChargingComplete, InletHot in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -6529,15 +7295,44 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 274
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 275
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -6552,13 +7347,42 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 274:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and BatteryEnergyCapacity in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'BatteryEnergyCapacity', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 275
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6578,12 +7402,16 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -6885,12 +7713,20 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 49 or s == 293:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6898,33 +7734,48 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t34(v, n, p, nd, 34, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t34(v, n, p, nd, 34, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 292
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 292:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E12[y], 5, None])
@@ -7001,30 +7852,45 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 51 or s == 298:  # FirstStartTag, ElementContent: SE(EVReadyToCharge)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVReadyToCharge): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'EVReadyToCharge', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'EVReadyToCharge', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t38(v, n, p, nd, 38, x)
-                    s = 297
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVReadyToCharge, EVImmobilizationRequest in one read
+                    ch += [
+                        [U5, 'EVReadyToCharge', None, None, y & 32 != 0, 4, None],
+                        [U5, 'EVImmobilizationRequest', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 299
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVReadyToCharge in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:ACDP}EVReadyToCharge): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'EVReadyToCharge', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'EVReadyToCharge', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t38(v, n, p, nd, 38, x)
+                        s = 297
+                    else:
+                        p, s = x.escape(v, n, p, e, s, c)
+                        if s < 0:
+                            return p
             if s == 297:  # ElementContent: SE(EVImmobilizationRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVImmobilizationRequest in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVImmobilizationRequest): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVImmobilizationRequest', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -7037,13 +7903,17 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 299:  # ElementContent: SE(EVImmobilized), SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and EVImmobilized, EVTimeout in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVImmobilized): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'EVImmobilized', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -7053,9 +7923,38 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 300
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVWLANStrength)
-                        nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVWLANStrength', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 301
                     else:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVCPStatus): enumeration of 5 (3 bits)
@@ -7101,8 +8000,8 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:ACDP}EVTimeout): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
+                            if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                y = (y >> 1) & 1
                                 ch.append([U5, 'EVTimeout', None, None, y == 1, 4, None])
                                 p += 3
                             else:
@@ -7117,14 +8016,43 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 300:  # ElementContent: SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVWLANStrength in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVWLANStrength)
-                        nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVWLANStrength', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 301
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVCPStatus): enumeration of 5 (3 bits)
@@ -7184,13 +8112,17 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 301:  # ElementContent: SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 8 <= n:  # the event code and EVCPStatus in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 5
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVCPStatus): enumeration of 5 (3 bits)
-                        if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                            y >>= 1
+                        if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                            y = (y >> 1) & 7
                             if y >= 5:
                                 x.enum(y, 5, p + 1, 'EVCPStatus')
                             ch.append([U5, 'EVCPStatus', None, None, E7[y], 5, None])
@@ -7245,13 +8177,17 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 302:  # ElementContent: SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and EVSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 14, p + 1, e, 'EVSOC')
                             ch.append([U5, 'EVSOC', None, None, y, 3, None])
@@ -7293,12 +8229,16 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 303:  # ElementContent: SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 8 <= n:  # the event code and EVErrorCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 6
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 8 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVErrorCode): enumeration of 10 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 10:
                             x.enum(y, 10, p + 1, 'EVErrorCode')
                         ch.append([U5, 'EVErrorCode', None, None, E9[y], 5, None])
@@ -7326,12 +8266,16 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 304:  # ElementContent: SE(EVTimeout), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and EVTimeout in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVTimeout): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVTimeout', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -7505,12 +8449,20 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 312:  # ElementContent: SE(TimeStamp)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeStamp in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7518,21 +8470,32 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeStamp')
-                            ch.append([U6, 'TimeStamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeStamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t37(v, n, p, nd, 37, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeStamp')
+                        ch.append([U6, 'TimeStamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 314
                 else:
                     p, s = x.escape(v, n, p, e, 312, c)
@@ -7647,12 +8610,20 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 318:  # ElementContent: SE(ChargedEnergyReadingWh)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargedEnergyReadingWh in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7660,34 +8631,53 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargedEnergyReadingWh') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
-                            ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargedEnergyReadingWh')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargedEnergyReadingWh') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
                         ch.append(nd)
                         p = t37(v, n, p, nd, 37, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
+                        ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
+                        p = q + 1
                     s = 320
                 else:
                     p, s = x.escape(v, n, p, e, 318, c)
                     if s < 0:
                         return p
             if s == 320:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_DischargedEnergyReadingWh, CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_DischargedEnergyReadingWh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7695,26 +8685,41 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
-                                ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_DischargedEnergyReadingWh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                            ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
+                            p = q + 1
                         s = 321
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7722,26 +8727,41 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 322
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7749,21 +8769,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 323
                 else:
                     if c < 5:
@@ -7794,7 +8825,11 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 10
+                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 2)
                                     except Fail as f:
@@ -7802,8 +8837,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterStatus') from None
-                                else:
-                                    m, q = y & 127, p + 10
                                 if y & 256:
                                     m = -m - 1
                                 if (v >> (n - q - 1)) & 1:
@@ -7823,8 +8856,12 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                            if not y & 131072:  # the CH code, value and EE code in the block's read
+                                if not y & 65536:  # one 7-bit group, the EE code right after it
+                                    m, q, z = (y >> 9) & 127, p + 9, y & 256
+                                elif not y & 256:  # two groups, then the EE code
+                                    m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -7832,21 +8869,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterTimestamp') from None
-                                else:
+                                    z = (v >> (n - q - 1)) & 1
+                            elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                                if not y & 128:
                                     m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t37(v, n, p, nd, 37, x)
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                                 else:
-                                    if m > 18446744073709551615:
-                                        x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                    ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                    p = q + 1
+                                    try:
+                                        m, q = uint(v, n, p + 1)
+                                    except Fail as f:
+                                        f.names.append('MeterTimestamp')
+                                        raise
+                                    except ValueError:
+                                        raise early(p + 1, 'MeterTimestamp') from None
+                                z = (v >> (n - q - 1)) & 1
                             else:
+                                z = 1  # the element's own function reads it
+                            if z:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t37(v, n, p, nd, 37, x)
+                            else:
+                                if m > 18446744073709551615:
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                                p = q + 1
                             s = 326
                         elif c == 6:
                             return p  # EE
@@ -7855,13 +8903,21 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 321:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7869,26 +8925,41 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 322
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7896,21 +8967,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 323
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -7940,7 +9022,11 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -7948,8 +9034,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -7968,8 +9052,12 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 325
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7977,21 +9065,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 326
                     elif c == 5:
                         return p  # EE
@@ -8000,13 +9099,21 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 322:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -8014,21 +9121,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 323
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -8058,7 +9176,11 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -8066,8 +9188,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -8086,8 +9206,12 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 325
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -8095,21 +9219,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 326
                     elif c == 4:
                         return p  # EE
@@ -8148,7 +9283,11 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -8156,8 +9295,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -8178,7 +9315,11 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -8186,8 +9327,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
@@ -8209,12 +9348,20 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 324:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -8222,28 +9369,45 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterStatus') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterStatus', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'MeterStatus')
+                        ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
                     s = 325
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -8251,8 +9415,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
@@ -8274,12 +9436,20 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 325:  # ElementContent: SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -8287,21 +9457,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('MeterTimestamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterTimestamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t37(v, n, p, nd, 37, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                        ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 326
                 elif c == 1:
                     return p  # EE
@@ -8406,12 +9587,20 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 60 or s == 332:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -8419,21 +9608,32 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
-                            ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t37(v, n, p, nd, 37, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeAnchor')
+                        ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 331
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -8673,12 +9873,20 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 349:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -8686,21 +9894,34 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t66(v, n, p, nd, 66, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t66(v, n, p, nd, 66, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 351
                 else:
                     p, s = x.escape(v, n, p, e, 349, c)
@@ -8769,12 +9990,20 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 64 or s == 355:  # FirstStartTag, ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TaxRuleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -8782,34 +10011,74 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TaxRuleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 21, p + 1, e, 'TaxRuleID')
-                            ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TaxRuleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TaxRuleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TaxRuleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 21, p + 1, e, 'TaxRuleID')
+                        ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 354
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 354:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'Amount', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 356
                 else:
                     p, s = x.escape(v, n, p, e, 354, c)
@@ -9213,12 +10482,16 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 376:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -9269,12 +10542,16 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 378:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
@@ -9289,14 +10566,25 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 380:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSEStatus)
-                        nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
+                        if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                            nf = [U6, 'EVSEStatus', None, [
+                                [U6, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                                [U6, 'EVSENotification', None, None, E12[((y >> 2) & 7)], 5, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 18
+                        else:
+                            nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t49(v, n, p, nd, 49, x)
                         s = 381
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -9430,12 +10718,16 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 386:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
@@ -9475,12 +10767,20 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 78 or s == 391:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9488,66 +10788,193 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t40(v, n, p, nd, 40, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t40(v, n, p, nd, 40, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 389
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 390
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 389:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 390
                 else:
                     p, s = x.escape(v, n, p, e, 389, c)
                     if s < 0:
                         return p
             if s == 390:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 392
                 else:
                     p, s = x.escape(v, n, p, e, 390, c)
                     if s < 0:
                         return p
             if s == 392:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 393
                 else:
                     p, s = x.escape(v, n, p, e, 392, c)
@@ -9579,13 +11006,21 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 79 or s == 398:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9593,21 +11028,32 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'DepartureTime')
+                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 394
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -9638,8 +11084,12 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 396
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9647,21 +11097,32 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t34(v, n, p, nd, 34, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t34(v, n, p, nd, 34, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 397
                     elif c == 4:
                         return p  # EE
@@ -9670,13 +11131,17 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 394:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 14, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -9688,8 +11153,8 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 395
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 14, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -9703,7 +11168,11 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9711,8 +11180,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -9734,12 +11201,16 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 395:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 14, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -9752,7 +11223,11 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9760,8 +11235,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -9783,12 +11256,20 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 396:  # ElementContent: SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9796,21 +11277,32 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t34(v, n, p, nd, 34, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t34(v, n, p, nd, 34, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 397
                 elif c == 1:
                     return p  # EE
@@ -9912,27 +11404,106 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 81 or s == 423:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 420
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 421
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 422
                     elif c == 3:
                         return p  # EE
@@ -9941,19 +11512,73 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 420:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 421
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 422
                 elif c == 2:
                     return p  # EE
@@ -9962,13 +11587,42 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 422
                 elif c == 1:
                     return p  # EE
@@ -10113,12 +11767,16 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 429:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])

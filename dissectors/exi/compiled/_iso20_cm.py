@@ -58,12 +58,16 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(SelectedAuthorizationService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and SelectedAuthorizationService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedAuthorizationService): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'SelectedAuthorizationService', None, None, E4[y], 5, None])
                         p += 3
                     else:
@@ -133,32 +137,47 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 186:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 188
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 6) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 189
                 else:
-                    p, s = x.escape(v, n, p, e, 186, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 188
+                    else:
+                        p, s = x.escape(v, n, p, e, 186, c)
+                        if s < 0:
+                            return p
             if s == 188:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
@@ -249,32 +268,47 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 194
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6173 and (y >> 5) & 63 < 40:  # ResponseCode, AuthorizationServices in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 5) & 63)], 5, None],
+                        [U5, 'AuthorizationServices', None, None, E4[((y >> 1) & 1)], 5, None]]
+                    p += 13
+                    s = 195
                 else:
-                    p, s = x.escape(v, n, p, e, 192, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 194
+                    else:
+                        p, s = x.escape(v, n, p, e, 192, c)
+                        if s < 0:
+                            return p
             if s == 194:  # ElementContent: SE(AuthorizationServices)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and AuthorizationServices in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AuthorizationServices): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AuthorizationServices', None, None, E4[y], 5, None])
                         p += 3
                     else:
@@ -287,12 +321,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 195:  # ElementContent: SE(AuthorizationServices), SE(CertificateInstallationService)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and AuthorizationServices, CertificateInstallationService in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AuthorizationServices): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AuthorizationServices', None, None, E4[y], 5, None])
                         p += 3
                     else:
@@ -302,8 +340,8 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 196
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CertificateInstallationService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'CertificateInstallationService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -316,12 +354,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 196:  # ElementContent: SE(CertificateInstallationService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and CertificateInstallationService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CertificateInstallationService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'CertificateInstallationService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -520,12 +562,16 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 208:  # ElementContent: SE(MaximumContractCertificateChains)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and MaximumContractCertificateChains in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumContractCertificateChains): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'MaximumContractCertificateChains', None, None, y, 3, None])
                         p += 10
                     else:
@@ -591,32 +637,47 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 211:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 213
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 6) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 214
                 else:
-                    p, s = x.escape(v, n, p, e, 211, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 213
+                    else:
+                        p, s = x.escape(v, n, p, e, 211, c)
+                        if s < 0:
+                            return p
             if s == 213:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
@@ -657,12 +718,16 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 216:  # ElementContent: SE(RemainingContractCertificateChains)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and RemainingContractCertificateChains in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}RemainingContractCertificateChains): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'RemainingContractCertificateChains', None, None, y, 3, None])
                         p += 10
                     else:
@@ -3087,12 +3152,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 262:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -3420,32 +3489,47 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 276:  # ElementContent: SE(EVProcessing)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVProcessing')
-                        ch.append([U5, 'EVProcessing', None, None, E18[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'EVProcessing', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t98(v, n, p, nd, 98, x)
-                    s = 278
+                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 825 and (y >> 6) & 3 < 3:  # EVProcessing, ChargeProgress in one read
+                    ch += [
+                        [U5, 'EVProcessing', None, None, E18[((y >> 6) & 3)], 5, None],
+                        [U5, 'ChargeProgress', None, None, E8[((y >> 1) & 3)], 5, None]]
+                    p += 10
+                    s = 279
                 else:
-                    p, s = x.escape(v, n, p, e, 276, c)
-                    if s < 0:
-                        return p
+                    if p + 5 <= n:  # the event code and EVProcessing in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVProcessing): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVProcessing')
+                            ch.append([U5, 'EVProcessing', None, None, E18[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVProcessing', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t98(v, n, p, nd, 98, x)
+                        s = 278
+                    else:
+                        p, s = x.escape(v, n, p, e, 276, c)
+                        if s < 0:
+                            return p
             if s == 278:  # ElementContent: SE(ChargeProgress)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ChargeProgress in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ChargeProgress): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'ChargeProgress', None, None, E8[y], 5, None])
                         p += 4
                     else:
@@ -3484,12 +3568,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 280:  # ElementContent: SE(BPT_ChannelSelection), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BPT_ChannelSelection in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}BPT_ChannelSelection): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'BPT_ChannelSelection', None, None, E5[y], 5, None])
                         p += 3
                     else:
@@ -3542,12 +3630,16 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 282:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -3562,13 +3654,24 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 284:  # ElementContent: SE(EVSEStatus), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 20 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEStatus)
-                    nd = [U5, 'EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t101(v, n, p, nd, 101, x)
+                    if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 18
+                    else:
+                        nd = [U5, 'EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t101(v, n, p, nd, 101, x)
                     s = 285
                 elif c == 1:
                     return p  # EE
@@ -4138,12 +4241,16 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 305:  # ElementContent: SE(MaximumSupportingPoints)
-                c = (v >> (n - p - 1)) & 1
+                if p + 13 <= n:  # the event code and MaximumSupportingPoints in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 12
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumSupportingPoints): n-bit 12..1024 (10 bits)
-                    if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 2049:
-                        y >>= 1
+                    if not y & 2049 or (p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 2049):
+                        y = (y >> 1) & 1023
                         if y > 1012:
                             x.facet(y + 12, 28, p + 1, e, 'MaximumSupportingPoints')
                         ch.append([U5, 'MaximumSupportingPoints', None, None, y + 12, 3, None])
@@ -4215,32 +4322,47 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 310:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 312
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 6) & 63)], 5, None],
+                        [U5, 'EVSEProcessing', None, None, E18[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 313
                 else:
-                    p, s = x.escape(v, n, p, e, 310, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 312
+                    else:
+                        p, s = x.escape(v, n, p, e, 310, c)
+                        if s < 0:
+                            return p
             if s == 312:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
@@ -4255,12 +4377,16 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 313:  # ElementContent: SE(GoToPause), SE(Dynamic_SEResControlMode), SE(Scheduled_SEResControlMode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and GoToPause in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}GoToPause): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'GoToPause', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -4342,12 +4468,20 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 317:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -4355,21 +4489,32 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 319
                 else:
                     p, s = x.escape(v, n, p, e, 317, c)
@@ -4414,12 +4559,16 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 320:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -4434,12 +4583,20 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 322:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -4447,21 +4604,32 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 323
                 else:
                     p, s = x.escape(v, n, p, e, 322, c)
@@ -4572,32 +4740,47 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 328:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 330
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6173 and (y >> 5) & 63 < 40:  # ResponseCode, ServiceRenegotiationSupported in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 5) & 63)], 5, None],
+                        [U5, 'ServiceRenegotiationSupported', None, None, y & 2 != 0, 4, None]]
+                    p += 13
+                    s = 331
                 else:
-                    p, s = x.escape(v, n, p, e, 328, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 330
+                    else:
+                        p, s = x.escape(v, n, p, e, 328, c)
+                        if s < 0:
+                            return p
             if s == 330:  # ElementContent: SE(ServiceRenegotiationSupported)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ServiceRenegotiationSupported in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceRenegotiationSupported): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ServiceRenegotiationSupported', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -4676,13 +4859,40 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 334:  # ElementContent: SE(SelectedEnergyTransferService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 40 <= n:  # the event code and SelectedEnergyTransferService in one read
+                    c = (y := (v >> (n - p - 40)) & 1099511627775) >> 39
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedEnergyTransferService)
-                    nd = [U5, 'SelectedEnergyTransferService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 481506099200:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 23
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 31
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 39
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'SelectedEnergyTransferService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
+                    else:
+                        nf = [U5, 'SelectedEnergyTransferService', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                            [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                        if m > 65535:
+                            x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 336
                 else:
                     p, s = x.escape(v, n, p, e, 334, c)
@@ -4742,12 +4952,16 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 338:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -4869,12 +5083,16 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 344:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -4958,12 +5176,16 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 348:  # ElementContent: SE(ChargingSession)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ChargingSession in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ChargingSession): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ChargingSession')
                         ch.append([U5, 'ChargingSession', None, None, E9[y], 5, None])
@@ -5106,12 +5328,16 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 353:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -5259,13 +5485,21 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 362 or s == 363:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -5273,21 +5507,34 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t108(v, n, p, nd, 108, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t108(v, n, p, nd, 108, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 364
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -5672,12 +5919,16 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 386:  # ElementContent: SE(ECDHCurve)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ECDHCurve in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ECDHCurve): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ECDHCurve', None, None, E14[y], 5, None])
                         p += 3
                     else:
@@ -5897,9 +6148,35 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 397
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Scheduled_SMDTControlMode)
-                    nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t147(v, n, p, nd, 147, x)
+                    if p + 28 <= n:
+                        y = (v >> (n - p - 28)) & 268435455
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                    if not y & 201326592:  # SelectedScheduleTupleID and the EE code in one read
+                        if not y & 33554432:  # SelectedScheduleTupleID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 12
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 20
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 28
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t147(v, n, p, nd, 147, x)
+                    else:
+                        nf = [U5, 'Scheduled_SMDTControlMode', None, [
+                            [U5, 'SelectedScheduleTupleID', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 33, p + 2, nf, 'SelectedScheduleTupleID')
+                        ch.append(nf)
+                        p += q
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, 395, c)
@@ -5916,9 +6193,35 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 397
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Scheduled_SMDTControlMode)
-                    nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t147(v, n, p, nd, 147, x)
+                    if p + 28 <= n:
+                        y = (v >> (n - p - 28)) & 268435455
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 28 - n)) - 1  # the rest, then ones
+                    if not y & 201326592:  # SelectedScheduleTupleID and the EE code in one read
+                        if not y & 33554432:  # SelectedScheduleTupleID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 12
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 20
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 28
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t147(v, n, p, nd, 147, x)
+                    else:
+                        nf = [U5, 'Scheduled_SMDTControlMode', None, [
+                            [U5, 'SelectedScheduleTupleID', None, None, m, 1, None]], None, -1, None]
+                        if m < 1:
+                            x.facet(m, 33, p + 2, nf, 'SelectedScheduleTupleID')
+                        ch.append(nf)
+                        p += q
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, 396, c)
@@ -6157,32 +6460,47 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 406:  # ElementContent: SE(EVCheckInStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCheckInStatus): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'EVCheckInStatus')
-                        ch.append([U5, 'EVCheckInStatus', None, None, E16[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'EVCheckInStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t86(v, n, p, nd, 86, x)
-                    s = 408
+                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 825 and (y >> 6) & 3 < 3 and (y >> 1) & 3 < 3:  # EVCheckInStatus, ParkingMethod in one read
+                    ch += [
+                        [U5, 'EVCheckInStatus', None, None, E16[((y >> 6) & 3)], 5, None],
+                        [U5, 'ParkingMethod', None, None, E31[((y >> 1) & 3)], 5, None]]
+                    p += 10
+                    s = 409
                 else:
-                    p, s = x.escape(v, n, p, e, 406, c)
-                    if s < 0:
-                        return p
+                    if p + 5 <= n:  # the event code and EVCheckInStatus in one read
+                        c = (y := (v >> (n - p - 5)) & 31) >> 4
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCheckInStatus): enumeration of 3 (2 bits)
+                        if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                            y = (y >> 1) & 3
+                            if y >= 3:
+                                x.enum(y, 3, p + 1, 'EVCheckInStatus')
+                            ch.append([U5, 'EVCheckInStatus', None, None, E16[y], 5, None])
+                            p += 4
+                        else:
+                            nd = [U5, 'EVCheckInStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t86(v, n, p, nd, 86, x)
+                        s = 408
+                    else:
+                        p, s = x.escape(v, n, p, e, 406, c)
+                        if s < 0:
+                            return p
             if s == 408:  # ElementContent: SE(ParkingMethod)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ParkingMethod in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingMethod): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ParkingMethod')
                         ch.append([U5, 'ParkingMethod', None, None, E31[y], 5, None])
@@ -6197,13 +6515,21 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(VehicleFrame), SE(DeviceOffset), SE(VehicleTravel), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and VehicleFrame, DeviceOffset, VehicleTravel in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleFrame): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -6211,28 +6537,45 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'VehicleFrame') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('VehicleFrame')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'VehicleFrame') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'VehicleFrame', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'VehicleFrame')
-                                ch.append([U5, 'VehicleFrame', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'VehicleFrame', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
+                        else:
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 1, e, 'VehicleFrame')
+                            ch.append([U5, 'VehicleFrame', None, None, m, 2, None])
+                            p = q + 1
                         s = 410
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceOffset): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -6240,79 +6583,28 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DeviceOffset') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DeviceOffset', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
                             else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'DeviceOffset')
-                                ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DeviceOffset', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        s = 411
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
-                                    f.names.append('VehicleTravel')
+                                    f.names.append('DeviceOffset')
                                     raise
                                 except ValueError:
-                                    raise early(p + 1, 'VehicleTravel') from None
-                            else:
-                                m, q = y & 127, p + 10
+                                    raise early(p + 1, 'DeviceOffset') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'VehicleTravel', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'VehicleTravel')
-                                ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            nd = [U5, 'VehicleTravel', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        s = 412
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 409, c)
-                        if s < 0:
-                            return p
-            if s == 410:  # ElementContent: SE(DeviceOffset), SE(VehicleTravel), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceOffset): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('DeviceOffset')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DeviceOffset') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DeviceOffset', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
@@ -6321,27 +6613,45 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 13, p + 1, e, 'DeviceOffset')
                             ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
                             p = q + 1
-                    else:
-                        nd = [U5, 'DeviceOffset', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                    s = 411
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('VehicleTravel')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'VehicleTravel') from None
+                        s = 411
+                else:
+                    if c == 2:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('VehicleTravel')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'VehicleTravel') from None
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('VehicleTravel')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'VehicleTravel') from None
+                            if y & 256:
+                                m = -m - 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'VehicleTravel', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
@@ -6350,10 +6660,111 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 13, p + 1, e, 'VehicleTravel')
                             ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
                             p = q + 1
+                        s = 412
+                    elif c == 3:
+                        return p  # EE
                     else:
+                        p, s = x.escape(v, n, p, e, 409, c)
+                        if s < 0:
+                            return p
+            if s == 410:  # ElementContent: SE(DeviceOffset), SE(VehicleTravel), EE
+                if p + 21 <= n:  # the event code and DeviceOffset, VehicleTravel in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
+                p += 2
+                if c == 0:
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceOffset): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DeviceOffset')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DeviceOffset') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DeviceOffset')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DeviceOffset') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
+                        nd = [U5, 'DeviceOffset', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'DeviceOffset')
+                        ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
+                        p = q + 1
+                    s = 411
+                elif c == 1:
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('VehicleTravel')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'VehicleTravel') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('VehicleTravel')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'VehicleTravel') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'VehicleTravel', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'VehicleTravel')
+                        ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
+                        p = q + 1
                     s = 412
                 elif c == 2:
                     return p  # EE
@@ -6362,12 +6773,20 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 411:  # ElementContent: SE(VehicleTravel), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and VehicleTravel in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -6375,23 +6794,36 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'VehicleTravel') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('VehicleTravel')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'VehicleTravel') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'VehicleTravel', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'VehicleTravel')
-                            ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'VehicleTravel', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'VehicleTravel')
+                        ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
+                        p = q + 1
                     s = 412
                 elif c == 1:
                     return p  # EE
@@ -6438,12 +6870,16 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 413:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -6458,13 +6894,21 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 415:  # ElementContent: SE(ParkingSpace), SE(DeviceLocation), SE(TargetDistance), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and ParkingSpace, DeviceLocation, TargetDistance in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingSpace): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -6472,28 +6916,45 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'ParkingSpace') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('ParkingSpace')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'ParkingSpace') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'ParkingSpace', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'ParkingSpace')
-                                ch.append([U5, 'ParkingSpace', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'ParkingSpace', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
+                        else:
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 1, e, 'ParkingSpace')
+                            ch.append([U5, 'ParkingSpace', None, None, m, 2, None])
+                            p = q + 1
                         s = 416
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceLocation): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -6501,79 +6962,28 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DeviceLocation') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DeviceLocation', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
                             else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'DeviceLocation')
-                                ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DeviceLocation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        s = 417
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
-                                    f.names.append('TargetDistance')
+                                    f.names.append('DeviceLocation')
                                     raise
                                 except ValueError:
-                                    raise early(p + 1, 'TargetDistance') from None
-                            else:
-                                m, q = y & 127, p + 10
+                                    raise early(p + 1, 'DeviceLocation') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'TargetDistance', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'TargetDistance')
-                                ch.append([U5, 'TargetDistance', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            nd = [U5, 'TargetDistance', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        s = 418
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 415, c)
-                        if s < 0:
-                            return p
-            if s == 416:  # ElementContent: SE(DeviceLocation), SE(TargetDistance), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceLocation): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('DeviceLocation')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DeviceLocation') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DeviceLocation', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
@@ -6582,27 +6992,45 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 13, p + 1, e, 'DeviceLocation')
                             ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
                             p = q + 1
-                    else:
-                        nd = [U5, 'DeviceLocation', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                    s = 417
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('TargetDistance')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TargetDistance') from None
+                        s = 417
+                else:
+                    if c == 2:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('TargetDistance')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'TargetDistance') from None
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('TargetDistance')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'TargetDistance') from None
+                            if y & 256:
+                                m = -m - 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'TargetDistance', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
@@ -6611,10 +7039,111 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 13, p + 1, e, 'TargetDistance')
                             ch.append([U5, 'TargetDistance', None, None, m, 2, None])
                             p = q + 1
+                        s = 418
+                    elif c == 3:
+                        return p  # EE
                     else:
+                        p, s = x.escape(v, n, p, e, 415, c)
+                        if s < 0:
+                            return p
+            if s == 416:  # ElementContent: SE(DeviceLocation), SE(TargetDistance), EE
+                if p + 21 <= n:  # the event code and DeviceLocation, TargetDistance in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
+                p += 2
+                if c == 0:
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceLocation): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DeviceLocation')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DeviceLocation') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DeviceLocation')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DeviceLocation') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
+                        nd = [U5, 'DeviceLocation', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'DeviceLocation')
+                        ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
+                        p = q + 1
+                    s = 417
+                elif c == 1:
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TargetDistance')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetDistance') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TargetDistance')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetDistance') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TargetDistance', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'TargetDistance')
+                        ch.append([U5, 'TargetDistance', None, None, m, 2, None])
+                        p = q + 1
                     s = 418
                 elif c == 2:
                     return p  # EE
@@ -6623,12 +7152,20 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 417:  # ElementContent: SE(TargetDistance), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and TargetDistance in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -6636,23 +7173,36 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TargetDistance') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TargetDistance')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetDistance') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TargetDistance', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'TargetDistance')
-                            ch.append([U5, 'TargetDistance', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TargetDistance', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'TargetDistance')
+                        ch.append([U5, 'TargetDistance', None, None, m, 2, None])
+                        p = q + 1
                     s = 418
                 elif c == 1:
                     return p  # EE
@@ -6699,12 +7249,16 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(EVCheckOutStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVCheckOutStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCheckOutStatus): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVCheckOutStatus')
                         ch.append([U5, 'EVCheckOutStatus', None, None, E17[y], 5, None])
@@ -6719,12 +7273,20 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(CheckOutTime)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and CheckOutTime in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CheckOutTime): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6732,21 +7294,32 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'CheckOutTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'CheckOutTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'CheckOutTime')
-                            ch.append([U5, 'CheckOutTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('CheckOutTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'CheckOutTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'CheckOutTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'CheckOutTime')
+                        ch.append([U5, 'CheckOutTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 422
                 else:
                     p, s = x.escape(v, n, p, e, 421, c)
@@ -6791,32 +7364,47 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U6, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 425
+                if p + 13 <= n and not (y := (v >> (n - p - 13)) & 8191) & 6173 and (y >> 5) & 63 < 40:  # ResponseCode, EVSECheckOutStatus in one read
+                    ch += [
+                        [U6, 'ResponseCode', None, None, E34[((y >> 5) & 63)], 5, None],
+                        [U5, 'EVSECheckOutStatus', None, None, E19[((y >> 1) & 1)], 5, None]]
+                    p += 13
+                    s = 426
                 else:
-                    p, s = x.escape(v, n, p, e, 423, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U6, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t140(v, n, p, nd, 140, x)
+                        s = 425
+                    else:
+                        p, s = x.escape(v, n, p, e, 423, c)
+                        if s < 0:
+                            return p
             if s == 425:  # ElementContent: SE(EVSECheckOutStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSECheckOutStatus in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSECheckOutStatus): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSECheckOutStatus', None, None, E19[y], 5, None])
                         p += 3
                     else:
@@ -7428,7 +8016,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7436,8 +8028,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                             ch.append(nd)
@@ -7457,12 +8047,20 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 440 or s == 442:  # StartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7470,33 +8068,52 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 441
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 441:  # ElementContent: SE(PriceScheduleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and PriceScheduleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7504,21 +8121,32 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PriceScheduleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'PriceScheduleID')
-                            ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('PriceScheduleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PriceScheduleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'PriceScheduleID')
+                        ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 443
                 else:
                     p, s = x.escape(v, n, p, e, 441, c)
@@ -7673,20 +8301,74 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 447:  # ElementContent: SE(MinimumCost), SE(MaximumCost), SE(TaxRules), SE(PriceRuleStacks)
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and MinimumCost, MaximumCost in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumCost)
-                        nd = [U5, 'MinimumCost', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'MinimumCost', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'MinimumCost', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 448
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumCost)
-                        nd = [U5, 'MaximumCost', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'MaximumCost', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'MaximumCost', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 449
                 else:
                     if c == 2:
@@ -7706,13 +8388,42 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 448:  # ElementContent: SE(MaximumCost), SE(TaxRules), SE(PriceRuleStacks)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and MaximumCost in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumCost)
-                    nd = [U5, 'MaximumCost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'MaximumCost', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'MaximumCost', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 449
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRules)
@@ -7960,13 +8671,42 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 462:  # ElementContent: SE(ServiceFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and ServiceFee in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceFee)
-                    nd = [U5, 'ServiceFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'ServiceFee', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'ServiceFee', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 464
                 else:
                     p, s = x.escape(v, n, p, e, 462, c)
@@ -7998,26 +8738,84 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 60 or s == 466:  # FirstStartTag, ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'Amount', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 465
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 465:  # ElementContent: SE(CostPerUnit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and CostPerUnit in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}CostPerUnit)
-                    nd = [U6, 'CostPerUnit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'CostPerUnit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'CostPerUnit', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 467
                 else:
                     p, s = x.escape(v, n, p, e, 465, c)
@@ -8049,12 +8847,16 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 61 or s == 469:  # FirstStartTag, ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and Exponent in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
@@ -8067,12 +8869,20 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 468:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -8080,23 +8890,36 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'Value')
-                            ch.append([U6, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'Value')
+                        ch.append([U6, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 470
                 else:
                     p, s = x.escape(v, n, p, e, 468, c)
@@ -8730,14 +9553,18 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 76 or s == 513:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and PresentSOC, MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
@@ -8749,8 +9576,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 503
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -8763,8 +9590,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -8776,8 +9603,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 505
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -8790,7 +9617,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8798,8 +9629,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8819,7 +9648,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8827,8 +9660,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8846,7 +9677,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8854,8 +9689,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8884,9 +9717,38 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -8906,14 +9768,18 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 503:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -8925,8 +9791,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 504
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -8939,8 +9805,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -8953,7 +9819,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8961,8 +9831,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8980,7 +9848,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8988,8 +9860,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9009,7 +9879,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9017,8 +9891,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9047,9 +9919,38 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9069,14 +9970,18 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 504:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -9088,8 +9993,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 505
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -9103,7 +10008,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9111,8 +10020,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9130,7 +10037,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9138,8 +10049,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9159,7 +10068,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9167,8 +10080,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9197,9 +10108,38 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9219,14 +10159,18 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 505:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -9239,7 +10183,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9247,8 +10195,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9267,7 +10213,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9275,8 +10225,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9294,7 +10242,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9302,8 +10254,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9333,9 +10283,38 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 510
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                     else:
                         if c == 6:
@@ -9356,13 +10335,21 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 506:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMinimumSOC, RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9370,26 +10357,41 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMinimumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
+                            ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 507
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9397,26 +10399,41 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 508
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9424,21 +10441,32 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 509
                 else:
                     if c < 5:
@@ -9455,9 +10483,38 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 510
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 511
                     else:
                         if c == 5:
@@ -9478,13 +10535,21 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 507:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9492,26 +10557,41 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 508
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9519,21 +10599,32 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 509
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -9549,9 +10640,38 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 511
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9571,13 +10691,21 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 508:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9585,21 +10713,32 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 509
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -9615,9 +10754,38 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 511
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9637,13 +10805,17 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 509:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and ChargingComplete, InletHot in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -9653,15 +10825,44 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 510
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 511
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -9676,13 +10877,42 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 510:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and BatteryEnergyCapacity in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'BatteryEnergyCapacity', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 511
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9702,12 +10932,16 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 511:  # ElementContent: SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -9769,12 +11003,20 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 78 or s == 516:  # FirstStartTag, ElementContent: SE(DepartureTime)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9782,33 +11024,48 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'DepartureTime')
+                        ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 515
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 27, p + 1, e, 'MinimumSOC')
                         ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -9820,8 +11077,8 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 517
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 27, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -9833,21 +11090,54 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 518
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 515, c)
                     if s < 0:
                         return p
             if s == 517:  # ElementContent: SE(TargetSOC), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 27, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -9859,67 +11149,237 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 518
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 517, c)
                     if s < 0:
                         return p
             if s == 518:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 518, c)
                     if s < 0:
                         return p
             if s == 519:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 520
                 else:
                     p, s = x.escape(v, n, p, e, 519, c)
                     if s < 0:
                         return p
             if s == 520:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 521
                 else:
                     p, s = x.escape(v, n, p, e, 520, c)
                     if s < 0:
                         return p
             if s == 521:  # ElementContent: SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumV2XEnergyRequest, EVMinimumV2XEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumV2XEnergyRequest)
-                    nd = [U5, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumV2XEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 522
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumV2XEnergyRequest)
-                    nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumV2XEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 523
                 elif c == 2:
                     return p  # EE
@@ -9928,13 +11388,42 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 522:  # ElementContent: SE(EVMinimumV2XEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumV2XEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumV2XEnergyRequest)
-                    nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumV2XEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 523
                 elif c == 1:
                     return p  # EE
@@ -9968,13 +11457,21 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 79 or s == 529:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9982,21 +11479,32 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 524
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumSOC): n-bit 0..100 (7 bits)
@@ -10044,13 +11552,17 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 524:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -10062,8 +11574,8 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 525
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -10093,13 +11605,17 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 525:  # ElementContent: SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -10314,12 +11830,20 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 85 or s == 538:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10327,21 +11851,32 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 537
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10575,12 +12110,20 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 89 or s == 550:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10588,21 +12131,32 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 549
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10619,9 +12173,22 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 551
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Scheduled_EVPPTControlMode)
-                    nd = [U5, 'Scheduled_EVPPTControlMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t144(v, n, p, nd, 144, x)
+                    if p + 17 <= n:
+                        y = (v >> (n - p - 17)) & 131071
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
+                    if not y & 114811:  # SelectedScheduleTupleID, PowerToleranceAcceptance and the EE code in one read
+                        nf = [U5, 'Scheduled_EVPPTControlMode', None, [
+                            [U5, 'SelectedScheduleTupleID', None, None, ((y >> 7) & 127), 1, None],
+                            [U5, 'PowerToleranceAcceptance', None, None, E32[((y >> 2) & 1)], 5, None]], None, -1, None]
+                        if ((y >> 7) & 127) < 1:
+                            x.facet(((y >> 7) & 127), 33, p + 2, nf, 'SelectedScheduleTupleID')
+                        ch.append(nf)
+                        p += 17
+                    else:
+                        nd = [U5, 'Scheduled_EVPPTControlMode', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t144(v, n, p, nd, 144, x)
                     s = 552
                 else:
                     p, s = x.escape(v, n, p, e, 549, c)
@@ -10734,12 +12301,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 91 or s == 2604:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10747,53 +12322,147 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 2603
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2603:  # ElementContent: SE(Power)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Power in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power)
-                    nd = [U5, 'Power', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'Power', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 2605
                 else:
                     p, s = x.escape(v, n, p, e, 2603, c)
                     if s < 0:
                         return p
             if s == 2605:  # ElementContent: SE(Power_L2), SE(Power_L3), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and Power_L2, Power_L3 in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power_L2)
-                    nd = [U5, 'Power_L2', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'Power_L2', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power_L2', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 2606
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power_L3)
-                    nd = [U5, 'Power_L3', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'Power_L3', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power_L3', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 2607
                 elif c == 2:
                     return p  # EE
@@ -10802,13 +12471,42 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2606:  # ElementContent: SE(Power_L3), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and Power_L3 in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power_L3)
-                    nd = [U5, 'Power_L3', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'Power_L3', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power_L3', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 2607
                 elif c == 1:
                     return p  # EE
@@ -10842,12 +12540,20 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 92 or s == 2609:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10855,21 +12561,32 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 2608
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10982,12 +12699,20 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 94 or s == 3637:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10995,34 +12720,74 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 3636
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3636:  # ElementContent: SE(Power)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Power in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power)
-                    nd = [U5, 'Power', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'Power', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Power', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 3638
                 else:
                     p, s = x.escape(v, n, p, e, 3636, c)
@@ -11054,26 +12819,84 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 95 or s == 3640:  # FirstStartTag, ElementContent: SE(EnergyFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EnergyFee in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EnergyFee)
-                    nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EnergyFee', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EnergyFee', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 3639
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3639:  # ElementContent: SE(PowerRangeStart)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and PowerRangeStart in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                    nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerRangeStart', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 3641
                 else:
                     p, s = x.escape(v, n, p, e, 3639, c)
@@ -11105,12 +12928,20 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 96 or s == 3643:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11118,21 +12949,32 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 3642
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -11372,12 +13214,20 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 101 or s == 4684:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11385,33 +13235,48 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 4683
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4683:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E20[y], 5, None])
@@ -11525,26 +13390,48 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 104 or s == 4691:  # FirstStartTag, ElementContent: SE(Service)
-                c = (v >> (n - p - 1)) & 1
+                if p + 17 <= n:  # the event code and Service in one read
+                    c = (y := (v >> (n - p - 17)) & 131071) >> 16
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 17 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Service)
-                    nd = [U5, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t150(v, n, p, nd, 150, x)
+                    if not y & 57403:  # ServiceID, FreeService and the EE code in the block's read
+                        nf = [U5, 'Service', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 6) & 127), 1, None],
+                            [U5, 'FreeService', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 16
+                    else:
+                        nd = [U5, 'Service', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t150(v, n, p, nd, 150, x)
                     s = 4690
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4690:  # ElementContent: SE(Service), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 18 <= n:  # the event code and Service in one read
+                    c = (y := (v >> (n - p - 18)) & 262143) >> 16
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 18 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Service)
-                    nd = [U5, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t150(v, n, p, nd, 150, x)
+                    if not y & 57403:  # ServiceID, FreeService and the EE code in the block's read
+                        nf = [U5, 'Service', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 6) & 127), 1, None],
+                            [U5, 'FreeService', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 16
+                    else:
+                        nd = [U5, 'Service', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t150(v, n, p, nd, 150, x)
                     s = 4692
                 elif c == 1:
                     return p  # EE
@@ -11553,13 +13440,24 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 4692 <= s <= 4697:  # ElementContent: SE(Service), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 18 <= n:  # the event code and Service in one read
+                    c = (y := (v >> (n - p - 18)) & 262143) >> 16
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 18 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Service)
-                    nd = [U5, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t150(v, n, p, nd, 150, x)
+                    if not y & 57403:  # ServiceID, FreeService and the EE code in the block's read
+                        nf = [U5, 'Service', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 6) & 127), 1, None],
+                            [U5, 'FreeService', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 16
+                    else:
+                        nd = [U5, 'Service', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t150(v, n, p, nd, 150, x)
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -11764,12 +13662,20 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4707:  # ElementContent: SE(TimeStamp)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeStamp in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11777,21 +13683,32 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeStamp')
-                            ch.append([U6, 'TimeStamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeStamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeStamp')
+                        ch.append([U6, 'TimeStamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 4709
                 else:
                     p, s = x.escape(v, n, p, e, 4707, c)
@@ -12120,12 +14037,20 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4742:  # ElementContent: SE(ChargedEnergyReadingWh)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargedEnergyReadingWh in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12133,34 +14058,53 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargedEnergyReadingWh') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'ChargedEnergyReadingWh')
-                            ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargedEnergyReadingWh')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargedEnergyReadingWh') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'ChargedEnergyReadingWh')
+                        ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
+                        p = q + 1
                     s = 4744
                 else:
                     p, s = x.escape(v, n, p, e, 4742, c)
                     if s < 0:
                         return p
             if s == 4744:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_DischargedEnergyReadingWh, CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_DischargedEnergyReadingWh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12168,26 +14112,41 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'BPT_DischargedEnergyReadingWh')
-                                ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_DischargedEnergyReadingWh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                            ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4745
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12195,26 +14154,41 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4746
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12222,21 +14196,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4747
                 else:
                     if c < 5:
@@ -12267,7 +14252,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 10
+                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 2)
                                     except Fail as f:
@@ -12275,8 +14264,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterStatus') from None
-                                else:
-                                    m, q = y & 127, p + 10
                                 if y & 256:
                                     m = -m - 1
                                 if (v >> (n - q - 1)) & 1:
@@ -12296,8 +14283,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                            if not y & 131072:  # the CH code, value and EE code in the block's read
+                                if not y & 65536:  # one 7-bit group, the EE code right after it
+                                    m, q, z = (y >> 9) & 127, p + 9, y & 256
+                                elif not y & 256:  # two groups, then the EE code
+                                    m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -12305,21 +14296,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterTimestamp') from None
-                                else:
+                                    z = (v >> (n - q - 1)) & 1
+                            elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                                if not y & 128:
                                     m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t65(v, n, p, nd, 65, x)
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                                 else:
-                                    if m > 18446744073709551615:
-                                        x.facet(m, 6, p + 1, e, 'MeterTimestamp')
-                                    ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                    p = q + 1
+                                    try:
+                                        m, q = uint(v, n, p + 1)
+                                    except Fail as f:
+                                        f.names.append('MeterTimestamp')
+                                        raise
+                                    except ValueError:
+                                        raise early(p + 1, 'MeterTimestamp') from None
+                                z = (v >> (n - q - 1)) & 1
                             else:
+                                z = 1  # the element's own function reads it
+                            if z:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t65(v, n, p, nd, 65, x)
+                            else:
+                                if m > 18446744073709551615:
+                                    x.facet(m, 6, p + 1, e, 'MeterTimestamp')
+                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                                p = q + 1
                             s = 4750
                         elif c == 6:
                             return p  # EE
@@ -12328,13 +14330,21 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 4745:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12342,26 +14352,41 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4746
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12369,21 +14394,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4747
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -12413,7 +14449,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12421,8 +14461,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12441,8 +14479,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 4749
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12450,21 +14492,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 4750
                     elif c == 5:
                         return p  # EE
@@ -12473,13 +14526,21 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 4746:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12487,21 +14548,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4747
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -12531,7 +14603,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12539,8 +14615,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12559,8 +14633,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 4749
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12568,21 +14646,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 4750
                     elif c == 4:
                         return p  # EE
@@ -12621,7 +14710,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12629,8 +14722,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12651,7 +14742,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12659,8 +14754,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
@@ -12682,12 +14775,20 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 4748:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12695,28 +14796,45 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterStatus') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterStatus', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'MeterStatus')
+                        ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
                     s = 4749
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12724,8 +14842,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
@@ -12747,12 +14863,20 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4749:  # ElementContent: SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12760,21 +14884,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'MeterTimestamp')
-                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('MeterTimestamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterTimestamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'MeterTimestamp')
+                        ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 4750
                 elif c == 1:
                     return p  # EE
@@ -12957,7 +15092,11 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}StartTime): unsigned 0..4294967295
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12965,8 +15104,6 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'StartTime') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'StartTime', None, None, None, -1, None]
                             ch.append(nd)
@@ -12986,12 +15123,20 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4757:  # ElementContent: SE(StartTime)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and StartTime in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}StartTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12999,46 +15144,94 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'StartTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'StartTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'StartTime')
-                            ch.append([U5, 'StartTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('StartTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'StartTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'StartTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'StartTime')
+                        ch.append([U5, 'StartTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 4758
                 else:
                     p, s = x.escape(v, n, p, e, 4757, c)
                     if s < 0:
                         return p
             if s == 4758:  # ElementContent: SE(OverstayFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and OverstayFee in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayFee)
-                    nd = [U5, 'OverstayFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'OverstayFee', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'OverstayFee', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4760
                 else:
                     p, s = x.escape(v, n, p, e, 4758, c)
                     if s < 0:
                         return p
             if s == 4760:  # ElementContent: SE(OverstayFeePeriod)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and OverstayFeePeriod in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayFeePeriod): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13046,21 +15239,32 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'OverstayFeePeriod') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'OverstayFeePeriod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'OverstayFeePeriod')
-                            ch.append([U5, 'OverstayFeePeriod', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('OverstayFeePeriod')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'OverstayFeePeriod') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'OverstayFeePeriod', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'OverstayFeePeriod')
+                        ch.append([U5, 'OverstayFeePeriod', None, None, m, 1, None])
+                        p = q + 1
                     s = 4761
                 else:
                     p, s = x.escape(v, n, p, e, 4760, c)
@@ -13092,12 +15296,20 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 120 or s == 4765:  # FirstStartTag, ElementContent: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and OverstayTimeThreshold in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayTimeThreshold): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13105,27 +15317,67 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'OverstayTimeThreshold') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'OverstayTimeThreshold', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'OverstayTimeThreshold')
-                            ch.append([U5, 'OverstayTimeThreshold', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('OverstayTimeThreshold')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'OverstayTimeThreshold') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'OverstayTimeThreshold', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'OverstayTimeThreshold')
+                        ch.append([U5, 'OverstayTimeThreshold', None, None, m, 1, None])
+                        p = q + 1
                     s = 4762
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayPowerThreshold)
-                    nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'OverstayPowerThreshold', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4763
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRule)
@@ -13138,13 +15390,42 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4762:  # ElementContent: SE(OverstayPowerThreshold), SE(OverstayRule)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and OverstayPowerThreshold in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayPowerThreshold)
-                    nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'OverstayPowerThreshold', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4763
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRule)
@@ -13274,13 +15555,17 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4772 or s == 4773:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and boolValue in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}boolValue): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'boolValue', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -13302,7 +15587,11 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}shortValue): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -13310,8 +15599,6 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'shortValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -13332,7 +15619,11 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}intValue): integer -2147483648..2147483647
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -13340,8 +15631,6 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'intValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -13360,9 +15649,38 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 4777
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}rationalNumber)
-                        nd = [U5, 'rationalNumber', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'rationalNumber', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'rationalNumber', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 4778
                     elif c == 5:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string maxLength 80
@@ -13418,12 +15736,20 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 123 or s == 4781:  # FirstStartTag, ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSetID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13431,21 +15757,32 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ParameterSetID')
-                            ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ParameterSetID')
+                        ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
+                        p = q + 1
                     s = 4780
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -13732,12 +16069,20 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 128 or s == 4826:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13745,40 +16090,105 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 4825
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4825:  # ElementContent: SE(AvailableEnergy), SE(PowerTolerance), SE(PowerScheduleEntries)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and AvailableEnergy, PowerTolerance in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AvailableEnergy)
-                    nd = [U5, 'AvailableEnergy', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'AvailableEnergy', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'AvailableEnergy', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4827
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerTolerance)
-                    nd = [U5, 'PowerTolerance', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'PowerTolerance', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerTolerance', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4828
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerScheduleEntries)
@@ -13791,13 +16201,42 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4827:  # ElementContent: SE(PowerTolerance), SE(PowerScheduleEntries)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and PowerTolerance in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerTolerance)
-                    nd = [U5, 'PowerTolerance', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'PowerTolerance', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerTolerance', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 4828
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerScheduleEntries)
@@ -13962,7 +16401,11 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13970,8 +16413,6 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                             ch.append(nd)
@@ -13991,12 +16432,20 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 5857 or s == 5859:  # StartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14004,33 +16453,52 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 5858
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5858:  # ElementContent: SE(PriceScheduleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and PriceScheduleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14038,21 +16506,32 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PriceScheduleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'PriceScheduleID')
-                            ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('PriceScheduleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PriceScheduleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'PriceScheduleID')
+                        ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 5860
                 else:
                     p, s = x.escape(v, n, p, e, 5858, c)
@@ -14101,12 +16580,16 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 5861:  # ElementContent: SE(NumberOfPriceLevels)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and NumberOfPriceLevels in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}NumberOfPriceLevels): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'NumberOfPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -14157,26 +16640,48 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 132 or s == 5865:  # FirstStartTag, ElementContent: SE(PriceLevelScheduleEntry)
-                c = (v >> (n - p - 1)) & 1
+                if p + 24 <= n:  # the event code and PriceLevelScheduleEntry in one read
+                    c = (y := (v >> (n - p - 24)) & 16777215) >> 23
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 24 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelScheduleEntry)
-                    nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
+                    if not y & 7347203:  # Duration, PriceLevel and the EE code in the block's read
+                        nf = [U5, 'PriceLevelScheduleEntry', None, [
+                            [U5, 'Duration', None, None, ((y >> 13) & 127), 1, None],
+                            [U5, 'PriceLevel', None, None, ((y >> 2) & 255), 3, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 23
+                    else:
+                        nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t133(v, n, p, nd, 133, x)
                     s = 5864
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5864:  # ElementContent: SE(PriceLevelScheduleEntry), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 25 <= n:  # the event code and PriceLevelScheduleEntry in one read
+                    c = (y := (v >> (n - p - 25)) & 33554431) >> 23
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 25 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelScheduleEntry)
-                    nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
+                    if not y & 7347203:  # Duration, PriceLevel and the EE code in the block's read
+                        nf = [U5, 'PriceLevelScheduleEntry', None, [
+                            [U5, 'Duration', None, None, ((y >> 13) & 127), 1, None],
+                            [U5, 'PriceLevel', None, None, ((y >> 2) & 255), 3, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 23
+                    else:
+                        nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t133(v, n, p, nd, 133, x)
                     s = 5866
                 elif c == 1:
                     return p  # EE
@@ -14185,13 +16690,24 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 5866 <= s <= 6887:  # ElementContent: SE(PriceLevelScheduleEntry), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 25 <= n:  # the event code and PriceLevelScheduleEntry in one read
+                    c = (y := (v >> (n - p - 25)) & 33554431) >> 23
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 25 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelScheduleEntry)
-                    nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
+                    if not y & 7347203:  # Duration, PriceLevel and the EE code in the block's read
+                        nf = [U5, 'PriceLevelScheduleEntry', None, [
+                            [U5, 'Duration', None, None, ((y >> 13) & 127), 1, None],
+                            [U5, 'PriceLevel', None, None, ((y >> 2) & 255), 3, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 23
+                    else:
+                        nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t133(v, n, p, nd, 133, x)
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -14225,12 +16741,20 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 133 or s == 6890:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14238,33 +16762,48 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 6889
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6889:  # ElementContent: SE(PriceLevel)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and PriceLevel in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevel): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'PriceLevel', None, None, y, 3, None])
                         p += 10
                     else:
@@ -14302,32 +16841,94 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 134 or s == 6893:  # FirstStartTag, ElementContent: SE(EnergyFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EnergyFee in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EnergyFee)
-                    nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EnergyFee', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EnergyFee', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 6892
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6892:  # ElementContent: SE(ParkingFee), SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and ParkingFee, PowerRangeStart in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingFee)
-                        nd = [U5, 'ParkingFee', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'ParkingFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'ParkingFee', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 6894
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingFeePeriod): unsigned 0..4294967295
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14335,8 +16936,6 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'ParkingFeePeriod') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'ParkingFeePeriod', None, None, None, -1, None]
                                 ch.append(nd)
@@ -14355,7 +16954,11 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}CarbonDioxideEmission): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14363,8 +16966,6 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CarbonDioxideEmission') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
                                 ch.append(nd)
@@ -14392,22 +16993,55 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 6897
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerRangeStart', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 6898
                     else:
                         p, s = x.escape(v, n, p, e, 6892, c)
                         if s < 0:
                             return p
             if s == 6894:  # ElementContent: SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and ParkingFeePeriod, CarbonDioxideEmission in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingFeePeriod): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14415,26 +17049,41 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'ParkingFeePeriod') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'ParkingFeePeriod', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
-                                ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('ParkingFeePeriod')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'ParkingFeePeriod') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'ParkingFeePeriod', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
+                            ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
+                            p = q + 1
                         s = 6895
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}CarbonDioxideEmission): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14442,21 +17091,32 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CarbonDioxideEmission') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
-                                ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CarbonDioxideEmission')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CarbonDioxideEmission') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
                             ch.append(nd)
                             p = t57(v, n, p, nd, 57, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
+                            ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
+                            p = q + 1
                         s = 6896
                 else:
                     if c == 2:
@@ -14472,21 +17132,58 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 6897
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerRangeStart', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 6898
                     else:
                         p, s = x.escape(v, n, p, e, 6894, c)
                         if s < 0:
                             return p
             if s == 6895:  # ElementContent: SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and CarbonDioxideEmission in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CarbonDioxideEmission): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14494,21 +17191,32 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'CarbonDioxideEmission') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
-                            ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('CarbonDioxideEmission')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'CarbonDioxideEmission') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
+                        ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
+                        p = q + 1
                     s = 6896
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}RenewableGenerationPercentage): n-bit 0..255 (8 bits)
@@ -14523,21 +17231,54 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6897
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                    nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerRangeStart', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 6898
                 else:
                     p, s = x.escape(v, n, p, e, 6895, c)
                     if s < 0:
                         return p
             if s == 6896:  # ElementContent: SE(RenewableGenerationPercentage), SE(PowerRangeStart)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and RenewableGenerationPercentage in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}RenewableGenerationPercentage): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'RenewableGenerationPercentage', None, None, y, 3, None])
                         p += 10
                     else:
@@ -14547,22 +17288,80 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6897
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                    nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerRangeStart', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 6898
                 else:
                     p, s = x.escape(v, n, p, e, 6896, c)
                     if s < 0:
                         return p
             if s == 6897:  # ElementContent: SE(PowerRangeStart)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and PowerRangeStart in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                    nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'PowerRangeStart', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 6898
                 else:
                     p, s = x.escape(v, n, p, e, 6897, c)
@@ -14594,12 +17393,20 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 135 or s == 6900:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14607,21 +17414,32 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 6899
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -14908,12 +17726,20 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 139 or s == 7946:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14921,21 +17747,32 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 7945
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -15175,12 +18012,20 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 7963:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -15188,21 +18033,34 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t161(v, n, p, nd, 161, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t161(v, n, p, nd, 161, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 7965
                 else:
                     p, s = x.escape(v, n, p, e, 7963, c)
@@ -15271,12 +18129,20 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 143 or s == 7969:  # FirstStartTag, ElementContent: SE(ScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ScheduleTupleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15284,21 +18150,32 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'ScheduleTupleID')
-                            ch.append([U5, 'ScheduleTupleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ScheduleTupleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'ScheduleTupleID')
+                        ch.append([U5, 'ScheduleTupleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7968
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -15358,12 +18235,20 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 144 or s == 7973:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and SelectedScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15371,33 +18256,48 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SelectedScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
-                            ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('SelectedScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SelectedScheduleTupleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
+                        ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7972
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7972:  # ElementContent: SE(PowerToleranceAcceptance), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and PowerToleranceAcceptance in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerToleranceAcceptance): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'PowerToleranceAcceptance', None, None, E32[y], 5, None])
                         p += 3
                     else:
@@ -15437,13 +18337,21 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 145 or s == 7980:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -15451,40 +18359,138 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 7975
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7976
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7977
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7978
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
@@ -15499,27 +18505,106 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 7975:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7976
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7977
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7978
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
@@ -15534,20 +18619,74 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 7976:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7977
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 7978
                 else:
                     if c == 2:
@@ -15563,13 +18702,42 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 7977:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 7978
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
@@ -15692,12 +18860,20 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 147 or s == 7986:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and SelectedScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15705,21 +18881,32 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SelectedScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
-                            ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('SelectedScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SelectedScheduleTupleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
+                        ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7985
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -15751,12 +18938,20 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 148 or s == 7988:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15764,33 +18959,52 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7987
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7987:  # ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSetID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15798,21 +19012,32 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ParameterSetID')
-                            ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ParameterSetID')
+                        ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7989
                 else:
                     p, s = x.escape(v, n, p, e, 7987, c)
@@ -15844,26 +19069,80 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 149 or s == 7991:  # FirstStartTag, ElementContent: SE(SelectedService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 40 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 40)) & 1099511627775) >> 39
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedService)
-                    nd = [U5, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 481506099200:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 23
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 31
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 39
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
+                    else:
+                        nf = [U5, 'SelectedService', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                            [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                        if m > 65535:
+                            x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 7990
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7990:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 41 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 39
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedService)
-                    nd = [U5, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 481506099200:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 23
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 31
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 39
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
+                    else:
+                        nf = [U5, 'SelectedService', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                            [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                        if m > 65535:
+                            x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s = 7992
                 elif c == 1:
                     return p  # EE
@@ -15872,13 +19151,40 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 7992 <= s <= 8005:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 41 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 39
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedService)
-                    nd = [U5, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 481506099200:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 23
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 31
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 39
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
+                    else:
+                        nf = [U5, 'SelectedService', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                            [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                        if m > 65535:
+                            x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                        ch.append(nf)
+                        p += q
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -15912,12 +19218,20 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 150 or s == 8008:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15925,33 +19239,48 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8007
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8007:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -16338,12 +19667,20 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 155 or s == 8179:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16351,33 +19688,52 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8178
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8178:  # ElementContent: SE(ServiceID), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16385,21 +19741,32 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8180
                 elif c == 1:
                     return p  # EE
@@ -16408,12 +19775,20 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 8180 <= s <= 8193:  # ElementContent: SE(ServiceID), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16421,21 +19796,32 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -16506,12 +19892,20 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 157 or s == 8198:  # FirstStartTag, ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TaxRuleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16519,34 +19913,74 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TaxRuleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
-                            ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TaxRuleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TaxRuleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TaxRuleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'TaxRuleID')
+                        ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8197
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8197:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'Amount', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8199
                 else:
                     p, s = x.escape(v, n, p, e, 8197, c)
@@ -16578,12 +20012,20 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 158 or s == 8201:  # FirstStartTag, ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TaxRuleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16591,21 +20033,32 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TaxRuleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
-                            ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TaxRuleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TaxRuleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TaxRuleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'TaxRuleID')
+                        ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8200
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -16640,34 +20093,96 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8202
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRate)
-                    nd = [U5, 'TaxRate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'TaxRate', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'TaxRate', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8203
                 else:
                     p, s = x.escape(v, n, p, e, 8200, c)
                     if s < 0:
                         return p
             if s == 8202:  # ElementContent: SE(TaxRate)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and TaxRate in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRate)
-                    nd = [U5, 'TaxRate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'TaxRate', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'TaxRate', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8203
                 else:
                     p, s = x.escape(v, n, p, e, 8202, c)
                     if s < 0:
                         return p
             if s == 8203:  # ElementContent: SE(TaxIncludedInPrice), SE(AppliesToEnergyFee)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and TaxIncludedInPrice, AppliesToEnergyFee in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxIncludedInPrice): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'TaxIncludedInPrice', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -16677,8 +20192,8 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8204
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToEnergyFee): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AppliesToEnergyFee', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -16691,66 +20206,106 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8204:  # ElementContent: SE(AppliesToEnergyFee)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToEnergyFee): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'AppliesToEnergyFee', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'AppliesToEnergyFee', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 8205
+                if p + 16 <= n and not (y := (v >> (n - p - 16)) & 65535) & 56797:  # AppliesToEnergyFee, AppliesToParkingFee, AppliesToOverstayFee, AppliesMinimumMaximumCost in one read
+                    ch += [
+                        [U5, 'AppliesToEnergyFee', None, None, y & 8192 != 0, 4, None],
+                        [U5, 'AppliesToParkingFee', None, None, y & 512 != 0, 4, None],
+                        [U5, 'AppliesToOverstayFee', None, None, y & 32 != 0, 4, None],
+                        [U5, 'AppliesMinimumMaximumCost', None, None, y & 2 != 0, 4, None]]
+                    p += 16
+                    s = 8208
                 else:
-                    p, s = x.escape(v, n, p, e, 8204, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and AppliesToEnergyFee in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToEnergyFee): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'AppliesToEnergyFee', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'AppliesToEnergyFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        s = 8205
+                    else:
+                        p, s = x.escape(v, n, p, e, 8204, c)
+                        if s < 0:
+                            return p
             if s == 8205:  # ElementContent: SE(AppliesToParkingFee)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToParkingFee): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'AppliesToParkingFee', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'AppliesToParkingFee', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 8206
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # AppliesToParkingFee, AppliesToOverstayFee, AppliesMinimumMaximumCost in one read
+                    ch += [
+                        [U5, 'AppliesToParkingFee', None, None, y & 512 != 0, 4, None],
+                        [U5, 'AppliesToOverstayFee', None, None, y & 32 != 0, 4, None],
+                        [U5, 'AppliesMinimumMaximumCost', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 8208
                 else:
-                    p, s = x.escape(v, n, p, e, 8205, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and AppliesToParkingFee in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToParkingFee): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'AppliesToParkingFee', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'AppliesToParkingFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        s = 8206
+                    else:
+                        p, s = x.escape(v, n, p, e, 8205, c)
+                        if s < 0:
+                            return p
             if s == 8206:  # ElementContent: SE(AppliesToOverstayFee)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToOverstayFee): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'AppliesToOverstayFee', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'AppliesToOverstayFee', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 8207
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # AppliesToOverstayFee, AppliesMinimumMaximumCost in one read
+                    ch += [
+                        [U5, 'AppliesToOverstayFee', None, None, y & 32 != 0, 4, None],
+                        [U5, 'AppliesMinimumMaximumCost', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 8208
                 else:
-                    p, s = x.escape(v, n, p, e, 8206, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and AppliesToOverstayFee in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToOverstayFee): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U5, 'AppliesToOverstayFee', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U5, 'AppliesToOverstayFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        s = 8207
+                    else:
+                        p, s = x.escape(v, n, p, e, 8206, c)
+                        if s < 0:
+                            return p
             if s == 8207:  # ElementContent: SE(AppliesMinimumMaximumCost)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and AppliesMinimumMaximumCost in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesMinimumMaximumCost): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AppliesMinimumMaximumCost', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -17156,12 +20711,20 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 168 or s == 8236:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17169,33 +20732,52 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 8235
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8235:  # ElementContent: SE(PriceScheduleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and PriceScheduleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17203,21 +20785,32 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PriceScheduleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'PriceScheduleID')
-                            ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('PriceScheduleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PriceScheduleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'PriceScheduleID')
+                        ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8237
                 else:
                     p, s = x.escape(v, n, p, e, 8235, c)
@@ -17282,12 +20875,20 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 169 or s == 8240:  # FirstStartTag, ElementContent: SE(TargetOffsetX)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TargetOffsetX in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetOffsetX): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17295,33 +20896,52 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TargetOffsetX') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TargetOffsetX', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'TargetOffsetX')
-                            ch.append([U5, 'TargetOffsetX', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TargetOffsetX')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetOffsetX') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TargetOffsetX', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'TargetOffsetX')
+                        ch.append([U5, 'TargetOffsetX', None, None, m, 1, None])
+                        p = q + 1
                     s = 8239
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8239:  # ElementContent: SE(TargetOffsetY)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TargetOffsetY in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetOffsetY): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17329,21 +20949,32 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TargetOffsetY') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TargetOffsetY', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'TargetOffsetY')
-                            ch.append([U5, 'TargetOffsetY', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TargetOffsetY')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetOffsetY') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TargetOffsetY', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'TargetOffsetY')
+                        ch.append([U5, 'TargetOffsetY', None, None, m, 1, None])
+                        p = q + 1
                     s = 8241
                 else:
                     p, s = x.escape(v, n, p, e, 8239, c)
@@ -17412,12 +21043,16 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8244:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -17468,12 +21103,16 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8246:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -17488,14 +21127,25 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8248:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSEStatus)
-                        nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t101(v, n, p, nd, 101, x)
+                        if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                            nf = [U6, 'EVSEStatus', None, [
+                                [U6, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                                [U6, 'EVSENotification', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 18
+                        else:
+                            nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t101(v, n, p, nd, 101, x)
                         s = 8249
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -17629,12 +21279,16 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8254:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -17674,12 +21328,20 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 174 or s == 8259:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17687,66 +21349,193 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 8257
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8258
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8257:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8258
                 else:
                     p, s = x.escape(v, n, p, e, 8257, c)
                     if s < 0:
                         return p
             if s == 8258:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8260
                 else:
                     p, s = x.escape(v, n, p, e, 8258, c)
                     if s < 0:
                         return p
             if s == 8260:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8261
                 else:
                     p, s = x.escape(v, n, p, e, 8260, c)
@@ -17778,13 +21567,21 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 175 or s == 8266:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -17792,21 +21589,32 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
+                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 8262
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -17837,8 +21645,12 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 8264
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -17846,21 +21658,32 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t57(v, n, p, nd, 57, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 8265
                     elif c == 4:
                         return p  # EE
@@ -17869,13 +21692,17 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 8262:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -17887,8 +21714,8 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 8263
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -17902,7 +21729,11 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -17910,8 +21741,6 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -17933,12 +21762,16 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 8263:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 27, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -17951,7 +21784,11 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17959,8 +21796,6 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -17982,12 +21817,20 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8264:  # ElementContent: SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17995,21 +21838,32 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 8265
                 elif c == 1:
                     return p  # EE
@@ -18043,27 +21897,106 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 176 or s == 8270:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 8267
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 8268
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 8269
                     elif c == 3:
                         return p  # EE
@@ -18072,19 +22005,73 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 8267:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8268
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8269
                 elif c == 2:
                     return p  # EE
@@ -18093,13 +22080,42 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8268:  # ElementContent: SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumEnergyRequest', None, [
+                            [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 8269
                 elif c == 1:
                     return p  # EE
@@ -18244,12 +22260,16 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8276:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])

@@ -33,90 +33,268 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 1 or s == 100:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 99
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 99:  # ElementContent: SE(EVMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 101
                 else:
                     p, s = x.escape(v, n, p, e, 99, c)
                     if s < 0:
                         return p
             if s == 101:  # ElementContent: SE(EVMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 102
                 else:
                     p, s = x.escape(v, n, p, e, 101, c)
                     if s < 0:
                         return p
             if s == 102:  # ElementContent: SE(EVMinimumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargeCurrent)
-                    nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 103
                 else:
                     p, s = x.escape(v, n, p, e, 102, c)
                     if s < 0:
                         return p
             if s == 103:  # ElementContent: SE(EVMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 104
                 else:
                     p, s = x.escape(v, n, p, e, 103, c)
                     if s < 0:
                         return p
             if s == 104:  # ElementContent: SE(EVMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 105
                 else:
                     p, s = x.escape(v, n, p, e, 104, c)
                     if s < 0:
                         return p
             if s == 105:  # ElementContent: SE(TargetSOC), SE(EVMaximumDischargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -128,61 +306,206 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 106
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 107
                 else:
                     p, s = x.escape(v, n, p, e, 105, c)
                     if s < 0:
                         return p
             if s == 106:  # ElementContent: SE(EVMaximumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 107
                 else:
                     p, s = x.escape(v, n, p, e, 106, c)
                     if s < 0:
                         return p
             if s == 107:  # ElementContent: SE(EVMinimumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 108
                 else:
                     p, s = x.escape(v, n, p, e, 107, c)
                     if s < 0:
                         return p
             if s == 108:  # ElementContent: SE(EVMaximumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 109
                 else:
                     p, s = x.escape(v, n, p, e, 108, c)
                     if s < 0:
                         return p
             if s == 109:  # ElementContent: SE(EVMinimumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargeCurrent)
-                    nd = [U6, 'EVMinimumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 110
                 else:
                     p, s = x.escape(v, n, p, e, 109, c)
@@ -214,149 +537,493 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 2 or s == 112:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 111
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 111:  # ElementContent: SE(EVSEMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 113
                 else:
                     p, s = x.escape(v, n, p, e, 111, c)
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 114
                 else:
                     p, s = x.escape(v, n, p, e, 113, c)
                     if s < 0:
                         return p
             if s == 114:  # ElementContent: SE(EVSEMinimumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargeCurrent)
-                    nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 115
                 else:
                     p, s = x.escape(v, n, p, e, 114, c)
                     if s < 0:
                         return p
             if s == 115:  # ElementContent: SE(EVSEMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 116
                 else:
                     p, s = x.escape(v, n, p, e, 115, c)
                     if s < 0:
                         return p
             if s == 116:  # ElementContent: SE(EVSEMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 117
                 else:
                     p, s = x.escape(v, n, p, e, 116, c)
                     if s < 0:
                         return p
             if s == 117:  # ElementContent: SE(EVSEPowerRampLimitation), SE(EVSEMaximumDischargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEPowerRampLimitation, EVSEMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerRampLimitation)
-                    nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPowerRampLimitation', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 118
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 119
                 else:
                     p, s = x.escape(v, n, p, e, 117, c)
                     if s < 0:
                         return p
             if s == 118:  # ElementContent: SE(EVSEMaximumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 119
                 else:
                     p, s = x.escape(v, n, p, e, 118, c)
                     if s < 0:
                         return p
             if s == 119:  # ElementContent: SE(EVSEMinimumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 120
                 else:
                     p, s = x.escape(v, n, p, e, 119, c)
                     if s < 0:
                         return p
             if s == 120:  # ElementContent: SE(EVSEMaximumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 121
                 else:
                     p, s = x.escape(v, n, p, e, 120, c)
                     if s < 0:
                         return p
             if s == 121:  # ElementContent: SE(EVSEMinimumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargeCurrent)
-                    nd = [U6, 'EVSEMinimumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 122
                 else:
                     p, s = x.escape(v, n, p, e, 121, c)
@@ -388,12 +1055,20 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 3 or s == 125:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -401,189 +1076,602 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t55(v, n, p, nd, 55, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 5, p + 1, e, 'DepartureTime')
+                        ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 123
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 124
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 123:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 124
                 else:
                     p, s = x.escape(v, n, p, e, 123, c)
                     if s < 0:
                         return p
             if s == 124:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 126
                 else:
                     p, s = x.escape(v, n, p, e, 124, c)
                     if s < 0:
                         return p
             if s == 126:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 127
                 else:
                     p, s = x.escape(v, n, p, e, 126, c)
                     if s < 0:
                         return p
             if s == 127:  # ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 128
                 else:
                     p, s = x.escape(v, n, p, e, 127, c)
                     if s < 0:
                         return p
             if s == 128:  # ElementContent: SE(EVMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 129
                 else:
                     p, s = x.escape(v, n, p, e, 128, c)
                     if s < 0:
                         return p
             if s == 129:  # ElementContent: SE(EVMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 130
                 else:
                     p, s = x.escape(v, n, p, e, 129, c)
                     if s < 0:
                         return p
             if s == 130:  # ElementContent: SE(EVMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 131
                 else:
                     p, s = x.escape(v, n, p, e, 130, c)
                     if s < 0:
                         return p
             if s == 131:  # ElementContent: SE(EVMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 132
                 else:
                     p, s = x.escape(v, n, p, e, 131, c)
                     if s < 0:
                         return p
             if s == 132:  # ElementContent: SE(EVMaximumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 133
                 else:
                     p, s = x.escape(v, n, p, e, 132, c)
                     if s < 0:
                         return p
             if s == 133:  # ElementContent: SE(EVMinimumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 134
                 else:
                     p, s = x.escape(v, n, p, e, 133, c)
                     if s < 0:
                         return p
             if s == 134:  # ElementContent: SE(EVMaximumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 135
                 else:
                     p, s = x.escape(v, n, p, e, 134, c)
                     if s < 0:
                         return p
             if s == 135:  # ElementContent: SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumV2XEnergyRequest, EVMinimumV2XEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumV2XEnergyRequest)
-                    nd = [U6, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumV2XEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 136
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumV2XEnergyRequest)
-                    nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumV2XEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 137
                 elif c == 2:
                     return p  # EE
@@ -592,13 +1680,42 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 136:  # ElementContent: SE(EVMinimumV2XEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumV2XEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumV2XEnergyRequest)
-                    nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumV2XEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 137
                 elif c == 1:
                     return p  # EE
@@ -632,13 +1749,21 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 4 or s == 143:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -646,21 +1771,32 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 138
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -691,8 +1827,12 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 140
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -700,40 +1840,84 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t50(v, n, p, nd, 50, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t50(v, n, p, nd, 50, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 141
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 142
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 138:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -745,8 +1929,8 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 139
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -760,7 +1944,11 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -768,8 +1956,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -786,21 +1972,54 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 141
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 142
                     else:
                         p, s = x.escape(v, n, p, e, 138, c)
                         if s < 0:
                             return p
             if s == 139:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -813,7 +2032,11 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -821,8 +2044,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -839,21 +2060,58 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 141
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 142
                 else:
                     p, s = x.escape(v, n, p, e, 139, c)
                     if s < 0:
                         return p
             if s == 140:  # ElementContent: SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -861,131 +2119,403 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t50(v, n, p, nd, 50, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 141
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 142
                 else:
                     p, s = x.escape(v, n, p, e, 140, c)
                     if s < 0:
                         return p
             if s == 141:  # ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 142
                 else:
                     p, s = x.escape(v, n, p, e, 141, c)
                     if s < 0:
                         return p
             if s == 142:  # ElementContent: SE(EVSEMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 144
                 else:
                     p, s = x.escape(v, n, p, e, 142, c)
                     if s < 0:
                         return p
             if s == 144:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 145
                 else:
                     p, s = x.escape(v, n, p, e, 144, c)
                     if s < 0:
                         return p
             if s == 145:  # ElementContent: SE(EVSEMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 146
                 else:
                     p, s = x.escape(v, n, p, e, 145, c)
                     if s < 0:
                         return p
             if s == 146:  # ElementContent: SE(EVSEMaximumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 147
                 else:
                     p, s = x.escape(v, n, p, e, 146, c)
                     if s < 0:
                         return p
             if s == 147:  # ElementContent: SE(EVSEMinimumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 148
                 else:
                     p, s = x.escape(v, n, p, e, 147, c)
                     if s < 0:
                         return p
             if s == 148:  # ElementContent: SE(EVSEMaximumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 149
                 else:
                     p, s = x.escape(v, n, p, e, 148, c)
                     if s < 0:
                         return p
             if s == 149:  # ElementContent: SE(EVSEMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 150
                 else:
                     p, s = x.escape(v, n, p, e, 149, c)
@@ -1017,164 +2547,663 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 5 or s == 155:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 151
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 152
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 153
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 154
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 151:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 152
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 153
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 154
                 else:
                     p, s = x.escape(v, n, p, e, 151, c)
                     if s < 0:
                         return p
             if s == 152:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 153
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 154
                 else:
                     p, s = x.escape(v, n, p, e, 152, c)
                     if s < 0:
                         return p
             if s == 153:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 154
                 else:
                     p, s = x.escape(v, n, p, e, 153, c)
                     if s < 0:
                         return p
             if s == 154:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetVoltage)
-                    nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 156
                 else:
                     p, s = x.escape(v, n, p, e, 154, c)
                     if s < 0:
                         return p
             if s == 156:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 44 <= n:  # the event code and EVMaximumChargePower, EVMinimumChargePower, EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 157
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 158
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 159
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 160
                 else:
                     if c < 6:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 161
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 162
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 163
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 164
                         elif c == 8:
                             return p  # EE
@@ -1183,55 +3212,234 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 157:  # ElementContent: SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 44 <= n:  # the event code and EVMinimumChargePower, EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 158
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 159
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 160
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 161
                 else:
                     if c < 6:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 162
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 163
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 164
                         elif c == 7:
                             return p  # EE
@@ -1240,47 +3448,201 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 158:  # ElementContent: SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 159
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 160
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 161
                 else:
                     if c < 5:
                         if c == 3:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 162
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 163
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 164
                         elif c == 6:
                             return p  # EE
@@ -1289,39 +3651,168 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 159:  # ElementContent: SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumVoltage, EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 160
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 161
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 162
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 163
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 164
                     elif c == 5:
                         return p  # EE
@@ -1330,33 +3821,137 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 160:  # ElementContent: SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 161
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 162
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 163
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 164
                     elif c == 4:
                         return p  # EE
@@ -1365,27 +3960,106 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 161:  # ElementContent: SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 162
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 163
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 164
                     elif c == 3:
                         return p  # EE
@@ -1394,19 +4068,73 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 162:  # ElementContent: SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumDischargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 163
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 164
                 elif c == 2:
                     return p  # EE
@@ -1415,13 +4143,42 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 163:  # ElementContent: SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 164
                 elif c == 1:
                     return p  # EE
@@ -1455,61 +4212,265 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 6 or s == 173:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 44 <= n:  # the event code and EVSEMaximumChargePower, EVSEMinimumChargePower, EVSEMaximumChargeCurrent, EVSEMaximumVoltage, EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 165
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 166
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 167
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 168
                 else:
                     if c < 6:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 169
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 170
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 171
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 172
                         elif c == 8:
                             return p  # EE
@@ -1518,55 +4479,234 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 165:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 44 <= n:  # the event code and EVSEMinimumChargePower, EVSEMaximumChargeCurrent, EVSEMaximumVoltage, EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 44 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 166
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 167
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 168
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 169
                 else:
                     if c < 6:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 170
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 171
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 172
                         elif c == 7:
                             return p  # EE
@@ -1575,47 +4715,201 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 166:  # ElementContent: SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMaximumChargeCurrent, EVSEMaximumVoltage, EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 167
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 168
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 169
                 else:
                     if c < 5:
                         if c == 3:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 170
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 171
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 172
                         elif c == 6:
                             return p  # EE
@@ -1624,39 +4918,168 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 167:  # ElementContent: SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMaximumVoltage, EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 168
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 169
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 170
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 171
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 172
                     elif c == 5:
                         return p  # EE
@@ -1665,33 +5088,137 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 168:  # ElementContent: SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 169
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 170
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 171
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 172
                     elif c == 4:
                         return p  # EE
@@ -1700,27 +5227,106 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 169:  # ElementContent: SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 170
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 171
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 172
                     elif c == 3:
                         return p  # EE
@@ -1729,19 +5335,73 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 170:  # ElementContent: SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 171
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 172
                 elif c == 2:
                     return p  # EE
@@ -1750,13 +5410,42 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 171:  # ElementContent: SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 172
                 elif c == 1:
                     return p  # EE
@@ -1893,90 +5582,268 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 10 or s == 180:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 179
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(EVMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 181
                 else:
                     p, s = x.escape(v, n, p, e, 179, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(EVMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 182
                 else:
                     p, s = x.escape(v, n, p, e, 181, c)
                     if s < 0:
                         return p
             if s == 182:  # ElementContent: SE(EVMinimumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargeCurrent)
-                    nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 183
                 else:
                     p, s = x.escape(v, n, p, e, 182, c)
                     if s < 0:
                         return p
             if s == 183:  # ElementContent: SE(EVMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 184
                 else:
                     p, s = x.escape(v, n, p, e, 183, c)
                     if s < 0:
                         return p
             if s == 184:  # ElementContent: SE(EVMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 185
                 else:
                     p, s = x.escape(v, n, p, e, 184, c)
                     if s < 0:
                         return p
             if s == 185:  # ElementContent: SE(TargetSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -2018,91 +5885,294 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 11 or s == 188:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 187
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 187:  # ElementContent: SE(EVSEMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 189
                 else:
                     p, s = x.escape(v, n, p, e, 187, c)
                     if s < 0:
                         return p
             if s == 189:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 190
                 else:
                     p, s = x.escape(v, n, p, e, 189, c)
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: SE(EVSEMinimumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargeCurrent)
-                    nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 191
                 else:
                     p, s = x.escape(v, n, p, e, 190, c)
                     if s < 0:
                         return p
             if s == 191:  # ElementContent: SE(EVSEMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 192
                 else:
                     p, s = x.escape(v, n, p, e, 191, c)
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(EVSEMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 193
                 else:
                     p, s = x.escape(v, n, p, e, 192, c)
                     if s < 0:
                         return p
             if s == 193:  # ElementContent: SE(EVSEPowerRampLimitation), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEPowerRampLimitation in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerRampLimitation)
-                    nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPowerRampLimitation', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 194
                 elif c == 1:
                     return p  # EE
@@ -2187,32 +6257,47 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 197:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
-                        if y >= 40:
-                            x.enum(y, 40, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
-                        p += 8
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t71(v, n, p, nd, 71, x)
-                    s = 199
+                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12345 and (y >> 6) & 63 < 40 and (y >> 1) & 3 < 3:  # ResponseCode, EVSEProcessing in one read
+                    ch += [
+                        [U5, 'ResponseCode', None, None, E14[((y >> 6) & 63)], 5, None],
+                        [U6, 'EVSEProcessing', None, None, E6[((y >> 1) & 3)], 5, None]]
+                    p += 14
+                    s = 200
                 else:
-                    p, s = x.escape(v, n, p, e, 197, c)
-                    if s < 0:
-                        return p
+                    if p + 9 <= n:  # the event code and ResponseCode in one read
+                        c = (y := (v >> (n - p - 9)) & 511) >> 8
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
+                        if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                            y = (y >> 1) & 63
+                            if y >= 40:
+                                x.enum(y, 40, p + 1, 'ResponseCode')
+                            ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
+                            p += 8
+                        else:
+                            nd = [U5, 'ResponseCode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t71(v, n, p, nd, 71, x)
+                        s = 199
+                    else:
+                        p, s = x.escape(v, n, p, e, 197, c)
+                        if s < 0:
+                            return p
             if s == 199:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U6, 'EVSEProcessing', None, None, E6[y], 5, None])
@@ -2289,12 +6374,16 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 203:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2307,13 +6396,42 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 204:  # ElementContent: SE(EVPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVPresentVoltage)
-                    nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 205
                 else:
                     p, s = x.escape(v, n, p, e, 204, c)
@@ -2397,12 +6515,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 207:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -2417,14 +6539,25 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 209:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSEStatus)
-                        nd = [U5, 'EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
+                        if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                            nf = [U5, 'EVSEStatus', None, [
+                                [U5, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                                [U5, 'EVSENotification', None, None, E7[((y >> 2) & 7)], 5, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 18
+                        else:
+                            nd = [U5, 'EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
                         s = 210
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -2441,9 +6574,38 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 212
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                        nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPresentCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 213
                     else:
                         p, s = x.escape(v, n, p, e, 209, c)
@@ -2466,9 +6628,38 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 212
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                    nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 210, c)
@@ -2485,83 +6676,197 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 212
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                    nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 211, c)
                     if s < 0:
                         return p
             if s == 212:  # ElementContent: SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEPresentCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                    nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 212, c)
                     if s < 0:
                         return p
             if s == 213:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentVoltage)
-                    nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 214
                 else:
                     p, s = x.escape(v, n, p, e, 213, c)
                     if s < 0:
                         return p
             if s == 214:  # ElementContent: SE(EVSEPowerLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'EVSEPowerLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t54(v, n, p, nd, 54, x)
-                    s = 215
+                if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 3549:  # EVSEPowerLimitAchieved, EVSECurrentLimitAchieved, EVSEVoltageLimitAchieved in one read
+                    ch += [
+                        [U6, 'EVSEPowerLimitAchieved', None, None, y & 512 != 0, 4, None],
+                        [U6, 'EVSECurrentLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U6, 'EVSEVoltageLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 12
+                    s = 217
                 else:
-                    p, s = x.escape(v, n, p, e, 214, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'EVSEPowerLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t54(v, n, p, nd, 54, x)
+                        s = 215
+                    else:
+                        p, s = x.escape(v, n, p, e, 214, c)
+                        if s < 0:
+                            return p
             if s == 215:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVSECurrentLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t54(v, n, p, nd, 54, x)
-                    s = 216
+                if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 221:  # EVSECurrentLimitAchieved, EVSEVoltageLimitAchieved in one read
+                    ch += [
+                        [U6, 'EVSECurrentLimitAchieved', None, None, y & 32 != 0, 4, None],
+                        [U6, 'EVSEVoltageLimitAchieved', None, None, y & 2 != 0, 4, None]]
+                    p += 8
+                    s = 217
                 else:
-                    p, s = x.escape(v, n, p, e, 215, c)
-                    if s < 0:
-                        return p
+                    if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
+                        c = (y := (v >> (n - p - 4)) & 15) >> 3
+                    else:
+                        c = (v >> (n - p - 1)) & 1
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
+                    p += 1
+                    if c == 0:
+                        # SE({urn:iso:std:iso:15118:-20:DC}EVSECurrentLimitAchieved): boolean
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
+                            ch.append([U6, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
+                            p += 3
+                        else:
+                            nd = [U6, 'EVSECurrentLimitAchieved', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t54(v, n, p, nd, 54, x)
+                        s = 216
+                    else:
+                        p, s = x.escape(v, n, p, e, 215, c)
+                        if s < 0:
+                            return p
             if s == 216:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEVoltageLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2708,12 +7013,16 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 222:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -2785,12 +7094,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 226:  # ElementContent: SE(EVProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
                         ch.append([U6, 'EVProcessing', None, None, E6[y], 5, None])
@@ -2805,26 +7118,84 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 228:  # ElementContent: SE(EVPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVPresentVoltage)
-                    nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 229
                 else:
                     p, s = x.escape(v, n, p, e, 228, c)
                     if s < 0:
                         return p
             if s == 229:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetVoltage)
-                    nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 230
                 else:
                     p, s = x.escape(v, n, p, e, 229, c)
@@ -2869,12 +7240,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 231:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -2889,13 +7264,42 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 233:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentVoltage)
-                    nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 234
                 else:
                     p, s = x.escape(v, n, p, e, 233, c)
@@ -2940,12 +7344,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 235:  # ElementContent: SE(EVProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
                         ch.append([U6, 'EVProcessing', None, None, E6[y], 5, None])
@@ -2998,12 +7406,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 238:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -3018,13 +7430,42 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 240:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentVoltage)
-                    nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEPresentVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 241
                 else:
                     p, s = x.escape(v, n, p, e, 240, c)
@@ -3469,12 +7910,20 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 25 or s == 257:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3482,131 +7931,403 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t55(v, n, p, nd, 55, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 5, p + 1, e, 'DepartureTime')
+                        ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 255
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 256
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 256
                 else:
                     p, s = x.escape(v, n, p, e, 255, c)
                     if s < 0:
                         return p
             if s == 256:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 258
                 else:
                     p, s = x.escape(v, n, p, e, 256, c)
                     if s < 0:
                         return p
             if s == 258:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 259
                 else:
                     p, s = x.escape(v, n, p, e, 258, c)
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 260
                 else:
                     p, s = x.escape(v, n, p, e, 259, c)
                     if s < 0:
                         return p
             if s == 260:  # ElementContent: SE(EVMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 260, c)
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: SE(EVMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 262
                 else:
                     p, s = x.escape(v, n, p, e, 261, c)
                     if s < 0:
                         return p
             if s == 262:  # ElementContent: SE(EVMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 263
                 else:
                     p, s = x.escape(v, n, p, e, 262, c)
                     if s < 0:
                         return p
             if s == 263:  # ElementContent: SE(EVMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 264
                 else:
                     p, s = x.escape(v, n, p, e, 263, c)
@@ -3638,13 +8359,21 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 26 or s == 270:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -3652,21 +8381,32 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 265
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -3697,8 +8437,12 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 267
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -3706,40 +8450,84 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t50(v, n, p, nd, 50, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t50(v, n, p, nd, 50, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 268
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 269
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 265:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -3751,8 +8539,8 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 266
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -3766,7 +8554,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -3774,8 +8566,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -3792,21 +8582,54 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 268
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 269
                     else:
                         p, s = x.escape(v, n, p, e, 265, c)
                         if s < 0:
                             return p
             if s == 266:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -3819,7 +8642,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3827,8 +8654,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -3845,21 +8670,58 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 268
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 266, c)
                     if s < 0:
                         return p
             if s == 267:  # ElementContent: SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3867,79 +8729,235 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t50(v, n, p, nd, 50, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 268
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 267, c)
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 268, c)
                     if s < 0:
                         return p
             if s == 269:  # ElementContent: SE(EVSEMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMinimumChargePower', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 271
                 else:
                     p, s = x.escape(v, n, p, e, 269, c)
                     if s < 0:
                         return p
             if s == 271:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 272
                 else:
                     p, s = x.escape(v, n, p, e, 271, c)
                     if s < 0:
                         return p
             if s == 272:  # ElementContent: SE(EVSEMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 273
                 else:
                     p, s = x.escape(v, n, p, e, 272, c)
@@ -6679,142 +11697,566 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 37 or s == 336:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 332
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 333
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 334
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 335
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 332:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 333
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 334
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 335
                 else:
                     p, s = x.escape(v, n, p, e, 332, c)
                     if s < 0:
                         return p
             if s == 333:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 334
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 335
                 else:
                     p, s = x.escape(v, n, p, e, 333, c)
                     if s < 0:
                         return p
             if s == 334:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 335
                 else:
                     p, s = x.escape(v, n, p, e, 334, c)
                     if s < 0:
                         return p
             if s == 335:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetVoltage)
-                    nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVTargetVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 337
                 else:
                     p, s = x.escape(v, n, p, e, 335, c)
                     if s < 0:
                         return p
             if s == 337:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumChargePower, EVMinimumChargePower, EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 338
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 339
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 340
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 341
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 342
                     elif c == 5:
                         return p  # EE
@@ -6823,33 +12265,137 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 338:  # ElementContent: SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMinimumChargePower, EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 339
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 340
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 341
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 342
                     elif c == 4:
                         return p  # EE
@@ -6858,27 +12404,106 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 339:  # ElementContent: SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 340
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 341
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 342
                     elif c == 3:
                         return p  # EE
@@ -6887,19 +12512,73 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 340:  # ElementContent: SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumVoltage, EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 341
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 342
                 elif c == 2:
                     return p  # EE
@@ -6908,13 +12587,42 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 341:  # ElementContent: SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVMinimumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 342
                 elif c == 1:
                     return p  # EE
@@ -6948,33 +12656,137 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 38 or s == 347:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMaximumChargePower, EVSEMinimumChargePower, EVSEMaximumChargeCurrent, EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 343
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 344
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 345
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 346
                     elif c == 4:
                         return p  # EE
@@ -6983,27 +12795,106 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 343:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMinimumChargePower, EVSEMaximumChargeCurrent, EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 344
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 345
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 346
                     elif c == 3:
                         return p  # EE
@@ -7012,19 +12903,73 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 344:  # ElementContent: SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEMaximumChargeCurrent, EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 345
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 346
                 elif c == 2:
                     return p  # EE
@@ -7033,13 +12978,42 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 345:  # ElementContent: SE(EVSEMaximumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U6, 'EVSEMaximumVoltage', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 346
                 elif c == 1:
                     return p  # EE
@@ -7181,13 +13155,21 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 354 or s == 355:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -7195,21 +13177,34 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t62(v, n, p, nd, 62, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 356
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -8364,26 +14359,84 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 51 or s == 399:  # FirstStartTag, ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U5, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Amount', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 398:  # ElementContent: SE(CostPerUnit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and CostPerUnit in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}CostPerUnit)
-                    nd = [U5, 'CostPerUnit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'CostPerUnit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'CostPerUnit', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 400
                 else:
                     p, s = x.escape(v, n, p, e, 398, c)
@@ -8415,12 +14468,16 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 52 or s == 402:  # FirstStartTag, ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and Exponent in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
@@ -8433,12 +14490,20 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 401:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -8446,23 +14511,36 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t68(v, n, p, nd, 68, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'Value')
-                            ch.append([U5, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t68(v, n, p, nd, 68, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'Value')
+                        ch.append([U5, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 403
                 else:
                     p, s = x.escape(v, n, p, e, 401, c)
@@ -8603,14 +14681,18 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 56 or s == 420:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and PresentSOC, MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
@@ -8622,8 +14704,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 410
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -8636,8 +14718,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -8649,8 +14731,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 412
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
@@ -8663,7 +14745,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8671,8 +14757,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8692,7 +14776,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8700,8 +14788,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8719,7 +14805,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8727,8 +14817,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8757,9 +14845,38 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -8779,14 +14896,18 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 410:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -8798,8 +14919,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 411
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -8812,8 +14933,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
@@ -8826,7 +14947,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8834,8 +14959,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8853,7 +14976,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8861,8 +14988,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8882,7 +15007,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8890,8 +15019,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8920,9 +15047,38 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -8942,14 +15098,18 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 411:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -8961,8 +15121,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 412
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
@@ -8976,7 +15136,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8984,8 +15148,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9003,7 +15165,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9011,8 +15177,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9032,7 +15196,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9040,8 +15208,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9070,9 +15236,38 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9092,14 +15287,18 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 412:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 13 - n)) - 1  # the rest, then ones
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
@@ -9112,7 +15311,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9120,8 +15323,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9140,7 +15341,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9148,8 +15353,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9167,7 +15370,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9175,8 +15382,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9206,9 +15411,38 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 417
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                     else:
                         if c == 6:
@@ -9229,13 +15463,21 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 413:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMinimumSOC, RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9243,26 +15485,41 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMinimumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
+                            ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 414
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9270,26 +15527,41 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 415
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9297,21 +15569,32 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 416
                 else:
                     if c < 5:
@@ -9328,9 +15611,38 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 417
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n:
+                                y = (v >> (n - p - 40)) & 1099511627775
+                            else:
+                                y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                            if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                            else:
+                                z = 1
+                            if z:  # not the run: the type's own function
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
                             s = 418
                     else:
                         if c == 5:
@@ -9351,13 +15663,21 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 414:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9365,26 +15685,41 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 415
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9392,21 +15727,32 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 416
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -9422,9 +15768,38 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 418
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9444,13 +15819,21 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 415:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9458,21 +15841,32 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 416
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -9488,9 +15882,38 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 418
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9510,13 +15933,17 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 416:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and ChargingComplete, InletHot in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -9526,15 +15953,44 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 417
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n:
+                            y = (v >> (n - p - 40)) & 1099511627775
+                        else:
+                            y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                        if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 418
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'InletHot', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -9549,13 +16005,42 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 417:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and BatteryEnergyCapacity in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'BatteryEnergyCapacity', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 418
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9575,12 +16060,16 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 418:  # ElementContent: SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 5 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -9696,12 +16185,20 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 59 or s == 426:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9709,33 +16206,48 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t50(v, n, p, nd, 50, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 425
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 6 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVSENotification')
                         ch.append([U5, 'EVSENotification', None, None, E7[y], 5, None])
@@ -9909,12 +16421,20 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: SE(TimeStamp)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeStamp in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9922,21 +16442,32 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeStamp')
-                            ch.append([U5, 'TimeStamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeStamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeStamp')
+                        ch.append([U5, 'TimeStamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 436
                 else:
                     p, s = x.escape(v, n, p, e, 434, c)
@@ -10088,12 +16619,20 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 442:  # ElementContent: SE(ChargedEnergyReadingWh)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargedEnergyReadingWh in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10101,34 +16640,53 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargedEnergyReadingWh') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ChargedEnergyReadingWh', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
-                            ch.append([U5, 'ChargedEnergyReadingWh', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargedEnergyReadingWh')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargedEnergyReadingWh') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ChargedEnergyReadingWh', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
+                        ch.append([U5, 'ChargedEnergyReadingWh', None, None, m, 1, None])
+                        p = q + 1
                     s = 444
                 else:
                     p, s = x.escape(v, n, p, e, 442, c)
                     if s < 0:
                         return p
             if s == 444:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_DischargedEnergyReadingWh, CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_DischargedEnergyReadingWh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10136,26 +16694,41 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
-                                ch.append([U5, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_DischargedEnergyReadingWh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                            ch.append([U5, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
+                            p = q + 1
                         s = 445
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10163,26 +16736,41 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 446
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10190,21 +16778,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 447
                 else:
                     if c < 5:
@@ -10235,7 +16834,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 10
+                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 2)
                                     except Fail as f:
@@ -10243,8 +16846,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterStatus') from None
-                                else:
-                                    m, q = y & 127, p + 10
                                 if y & 256:
                                     m = -m - 1
                                 if (v >> (n - q - 1)) & 1:
@@ -10264,8 +16865,12 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                            if not y & 131072:  # the CH code, value and EE code in the block's read
+                                if not y & 65536:  # one 7-bit group, the EE code right after it
+                                    m, q, z = (y >> 9) & 127, p + 9, y & 256
+                                elif not y & 256:  # two groups, then the EE code
+                                    m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -10273,21 +16878,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterTimestamp') from None
-                                else:
+                                    z = (v >> (n - q - 1)) & 1
+                            elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                                if not y & 128:
                                     m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t53(v, n, p, nd, 53, x)
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                                 else:
-                                    if m > 18446744073709551615:
-                                        x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                    ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
-                                    p = q + 1
+                                    try:
+                                        m, q = uint(v, n, p + 1)
+                                    except Fail as f:
+                                        f.names.append('MeterTimestamp')
+                                        raise
+                                    except ValueError:
+                                        raise early(p + 1, 'MeterTimestamp') from None
+                                z = (v >> (n - q - 1)) & 1
                             else:
+                                z = 1  # the element's own function reads it
+                            if z:
                                 nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t53(v, n, p, nd, 53, x)
+                            else:
+                                if m > 18446744073709551615:
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                                ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
+                                p = q + 1
                             s = 450
                         elif c == 6:
                             return p  # EE
@@ -10296,13 +16912,21 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 445:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10310,26 +16934,41 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 446
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10337,21 +16976,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 447
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -10381,7 +17031,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -10389,8 +17043,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -10409,8 +17061,12 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 449
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10418,21 +17074,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 450
                     elif c == 5:
                         return p  # EE
@@ -10441,13 +17108,21 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 446:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10455,21 +17130,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 447
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -10499,7 +17185,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -10507,8 +17197,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -10527,8 +17215,12 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 449
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10536,21 +17228,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 450
                     elif c == 4:
                         return p  # EE
@@ -10589,7 +17292,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -10597,8 +17304,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -10619,7 +17324,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10627,8 +17336,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
@@ -10650,12 +17357,20 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 448:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -10663,28 +17378,45 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterStatus') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t68(v, n, p, nd, 68, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'MeterStatus')
-                            ch.append([U5, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'MeterStatus', None, None, None, -1, None]
                         ch.append(nd)
                         p = t68(v, n, p, nd, 68, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'MeterStatus')
+                        ch.append([U5, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
                     s = 449
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10692,8 +17424,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
@@ -10715,12 +17445,20 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 449:  # ElementContent: SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10728,21 +17466,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                            ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('MeterTimestamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterTimestamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                        ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 450
                 elif c == 1:
                     return p  # EE
@@ -10884,12 +17633,20 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 70 or s == 458:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10897,21 +17654,32 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 457
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -11151,12 +17919,20 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 475:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11164,21 +17940,34 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t76(v, n, p, nd, 76, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t76(v, n, p, nd, 76, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 477
                 else:
                     p, s = x.escape(v, n, p, e, 475, c)
@@ -11247,12 +18036,20 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 74 or s == 481:  # FirstStartTag, ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TaxRuleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11260,34 +18057,74 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TaxRuleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 16, p + 1, e, 'TaxRuleID')
-                            ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TaxRuleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TaxRuleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TaxRuleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 16, p + 1, e, 'TaxRuleID')
+                        ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 480
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 480:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U5, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'Amount', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 482
                 else:
                     p, s = x.escape(v, n, p, e, 480, c)
@@ -11691,12 +18528,16 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 502:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 4 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -11747,12 +18588,16 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 504:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -11767,14 +18612,25 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 506:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 21 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSEStatus)
-                        nd = [U5, 'EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
+                        if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                            nf = [U5, 'EVSEStatus', None, [
+                                [U5, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                                [U5, 'EVSENotification', None, None, E7[((y >> 2) & 7)], 5, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 18
+                        else:
+                            nd = [U5, 'EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
                         s = 507
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -11908,12 +18764,16 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 512:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -11953,12 +18813,20 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 88 or s == 517:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11966,66 +18834,193 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t55(v, n, p, nd, 55, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 5, p + 1, e, 'DepartureTime')
+                        ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 515
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n:
+                        y = (v >> (n - p - 40)) & 1099511627775
+                    else:
+                        y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 40 - n)) - 1  # the rest, then ones
+                    if not y & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 516
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVTargetEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 516
                 else:
                     p, s = x.escape(v, n, p, e, 515, c)
                     if s < 0:
                         return p
             if s == 516:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 518
                 else:
                     p, s = x.escape(v, n, p, e, 516, c)
                     if s < 0:
                         return p
             if s == 518:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 41 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 518, c)
@@ -12057,13 +19052,21 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 89 or s == 524:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12071,21 +19074,32 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 520
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -12116,8 +19130,12 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 522
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12125,21 +19143,32 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t50(v, n, p, nd, 50, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t50(v, n, p, nd, 50, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 523
                     elif c == 4:
                         return p  # EE
@@ -12148,13 +19177,17 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 520:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 12 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -12166,8 +19199,8 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 521
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -12181,7 +19214,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12189,8 +19226,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -12212,12 +19247,16 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 521:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 11 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -12230,7 +19269,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12238,8 +19281,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -12261,12 +19302,20 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 522:  # ElementContent: SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12274,21 +19323,32 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t50(v, n, p, nd, 50, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 523
                 elif c == 1:
                     return p  # EE
@@ -12390,27 +19450,106 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 91 or s == 549:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 43 - n)) - 1  # the rest, then ones
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 546
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 547
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                        else:
+                            z = 1
+                        if z:  # not the run: the type's own function
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
                         s = 548
                     elif c == 3:
                         return p  # EE
@@ -12419,19 +19558,73 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 546:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMaximumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 547
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 548
                 elif c == 2:
                     return p  # EE
@@ -12440,13 +19633,42 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 547:  # ElementContent: SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 42 - n)) - 1  # the rest, then ones
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                    else:
+                        z = 1
+                    if z:  # not the run: the type's own function
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
+                    else:
+                        if y & 67108864:
+                            m = -m - 1
+                        nf = [U5, 'EVMinimumEnergyRequest', None, [
+                            [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                            [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 13, nf, 'Value')
+                        ch.append(nf)
+                        p += q
                     s = 548
                 elif c == 1:
                     return p  # EE
@@ -12591,12 +19813,16 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 555:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = (((v & ((1 << (n - p)) - 1)) + 1) << (p + 9 - n)) - 1  # the rest, then ones
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
