@@ -86,6 +86,8 @@ class VisibilityCheck:
         self.slac_parties: set[str] = set()
         """EV and EVSE MACs of the SLAC matches seen."""
         self._streams: dict[int, _Stream] = {}
+        self._both: set[int] = set()
+        """Streams seen from both sides: never one-directional again, so nothing more to count."""
 
     def add(self, r: Record) -> None:
         kind = r.kind
@@ -95,6 +97,8 @@ class VisibilityCheck:
             if type(extra) is SharedTail:  # a V2G record's own keys (stream, dir) are in its head
                 extra = extra.head
             stream = extra.get("stream")
+            if type(stream) is int and stream in self._both:
+                return
             direction = extra.get("dir")
             if isinstance(stream, int) and direction in ("ev->evse", "evse->ev"):
                 st = self._streams.get(stream)
@@ -102,7 +106,10 @@ class VisibilityCheck:
                     st = self._streams[stream] = _Stream()
                 if kind == "gap":
                     return
-                st.seen[direction] += 1
+                seen = st.seen
+                seen[direction] += 1
+                if seen["ev->evse"] and seen["evse->ev"]:
+                    self._both.add(stream)
                 if len(st.frames[direction]) < 2:
                     st.frames[direction].add(r.frame)
                 if kind in _DATA_KINDS:

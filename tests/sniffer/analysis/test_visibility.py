@@ -78,3 +78,16 @@ def test_every_real_capture_with_a_finding_is_a_bystander_capture() -> None:
         "pyPLC__2025-01-21_listenMode_04_cutted_tx_path_no_joining.pcapng",
         "pyPLC__2025-01-21_listenMode_05_cutted_tx_path_no_joining.pcapng",
     }
+
+
+def test_a_stream_answered_once_is_never_one_way_and_a_one_way_count_is_every_message() -> None:
+    # The check stops counting a stream once both sides have spoken (nothing can make it one-way
+    # again): a long one-way tail after a real exchange is still no finding, while a one-way
+    # stream's sentence counts each of its data records.
+    records = _records("ccs32__2023-04-05_wt32_alpi_first_charge.pcapng")
+    ev = [r for r in records if r.kind == "v2g" and r.extra.get("dir") == "ev->evse"]
+    assert ev and check_visibility(records + ev * 3) == []
+    one_way = _records("pyPLC__2025-01-21_listenMode_02_mac_spoofing_some_frames_visible.pcapng")
+    data = [r for r in one_way if r.kind in ("v2g", "v2gtp", "tls") and r.extra.get("stream") == 0]
+    (finding,) = check_visibility(one_way)
+    assert f"({len(data)} messages, nothing from the other side)" in finding.message
