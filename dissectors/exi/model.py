@@ -18,7 +18,6 @@ JSON form (``ExiMessage.to_json()`` / ``Element.to_json()``), stable and lossles
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -113,9 +112,17 @@ class Element:
         return node_json(to_node(self))
 
 
+def _b64(value: bytes) -> str:
+    """base64Binary as text (``base64.b64encode``'s); loaded on first use, for the few messages
+    that carry such values (certificates, signatures)."""
+    from binascii import b2a_base64
+
+    return b2a_base64(value, newline=False).decode()
+
+
 def json_value(value: Any, dtype: int) -> Any:
     if isinstance(value, bytes):
-        return base64.b64encode(value).decode() if dtype == D_B64 else value.hex().upper()
+        return _b64(value) if dtype == D_B64 else value.hex().upper()
     return value
 
 
@@ -136,7 +143,7 @@ def node_json(nd: list[Any]) -> Any:
     _ns, _name, attrs, children, value, dtype, _texts = nd
     if not children and not attrs:
         if type(value) is bytes:
-            return base64.b64encode(value).decode() if dtype == D_B64 else value.hex().upper()
+            return _b64(value) if dtype == D_B64 else value.hex().upper()
         return value
     out: dict[str, Any] = {}
     if attrs:
@@ -153,7 +160,7 @@ def node_json(nd: list[Any]) -> Any:
         _cns, cname, cattrs, ckids, content, cdtype, _ctexts = child
         if not cattrs and not ckids:  # a leaf (most of them): its bare value
             if type(content) is bytes:
-                content = base64.b64encode(content).decode() if cdtype == D_B64 else content.hex().upper()
+                content = _b64(content) if cdtype == D_B64 else content.hex().upper()
         else:
             content = node_json(child)
         if cname in out:
@@ -181,7 +188,7 @@ def format_value(value: Any, dtype: int) -> str:
     if isinstance(value, bytes):
         if dtype == D_HEX:
             return value.hex().upper()
-        return base64.b64encode(value).decode()
+        return _b64(value)
     return str(value)
 
 

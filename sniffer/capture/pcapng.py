@@ -201,9 +201,13 @@ class PcapngParser:
                 if ahead is not None:
                     # EPBs lying whole in the read-ahead buffer are taken in place; one cut by the
                     # buffer's end waits for the next chunk; other blocks and damage go the general way.
-                    buf, p, base = ahead.buf, ahead.p, ahead.base
+                    buf, p = ahead.buf, ahead.p
                     end = len(buf)
                     short = True
+                    frame = self.frames
+                    # the position counts the whole buffer as read (it is, from the file): exact
+                    # again below, where a block goes the general way or damage is reported
+                    src.pos = ahead.base + end
                     while p + 32 <= end:
                         block_type, length, index, hi, lo, caplen, orig = block_u(buf, p)
                         if block_type != EPB or length < 32 or length & 3 or length > MAX_BLOCK:
@@ -217,11 +221,12 @@ class PcapngParser:
                             break
                         number, linktype, _, divisor, offset, _ = section[index]
                         last_time = ((hi << 32) | lo) / divisor + offset
-                        self.frames = frame = self.frames + 1
-                        src.pos = base + q
+                        frame += 1
+                        self.frames = frame
                         yield _new(RawFrame, (frame, last_time, linktype, buf[p + 28 : p + 28 + caplen], orig, number))
                         p = q
                     ahead.p = p
+                    src.pos = ahead.base + p
                     if short and ahead.fill():
                         continue
                 start = src.pos
