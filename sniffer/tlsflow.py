@@ -28,7 +28,6 @@ class _State:
         self.conn = conn
         self.tls = tls
         self.plain_offset = [0, 0]  # decrypted bytes delivered so far per direction
-        self.broken = [False, False]
 
 
 class TlsFlow:
@@ -57,19 +56,16 @@ class TlsFlow:
             from v2gsniff.sniffer.streams.tls.connection import TlsConnection
 
             st = self._states[conn.index] = _State(conn, TlsConnection(self.keylog))
-        side = 0 if ev.from_client else 1
         item = ev.item
         if isinstance(item, Gap):
-            if st.broken[side]:
-                return []
-            st.broken[side] = True
             s, d = conn.endpoint_name(ev.from_client)
-            return [Record(item.frame, item.time, "gap", "TCP gap", s, d,
-                           {"missing_bytes": item.length, "stream_offset": item.offset},
-                           f"{item.length} bytes of the TLS stream missing at offset {item.offset}: {item.reason}; "
-                           "TLS records of this direction cannot be followed past it",
-                           extra={"stream": conn.index, "dir": _dir(ev.from_client)})]
-        if st.broken[side] or not isinstance(item, Chunk):
+            gap = Record(item.frame, item.time, "gap", "TCP gap", s, d,
+                         {"missing_bytes": item.length, "stream_offset": item.offset},
+                         f"{item.length} bytes of the TLS stream missing at offset {item.offset}: {item.reason}; "
+                         "decoding resumes at the next TLS record that authenticates",
+                         extra={"stream": conn.index, "dir": _dir(ev.from_client)})
+            return [gap, *self._records(st, st.tls.gap(ev.from_client, item.length, item.frame, item.time))]
+        if not isinstance(item, Chunk):
             return []
         return self._records(st, st.tls.feed(ev.from_client, item.data, item.frame, item.time))
 
@@ -82,6 +78,7 @@ class TlsFlow:
         from v2gsniff.sniffer.streams.tls.events import (
             TlsAlert,
             TlsError,
+            TlsGap,
             TlsHandshake,
             TlsNote,
             TlsPlaintext,
@@ -98,6 +95,10 @@ class TlsFlow:
                 framed = conn.frame_plaintext(from_client, st.plain_offset[side], ev.data, ev.frame, ev.time)
                 st.plain_offset[side] += len(ev.data)
                 out.extend(self._sink(conn, framed, {"tls": True, "tls_version": ev.version}))
+            elif isinstance(ev, TlsGap):  # a V2GTP message the lost bytes cut cannot complete
+                framed = conn.plaintext_gap(from_client, st.plain_offset[0 if from_client else 1],
+                                            f"a {ev.length}-byte gap in the TLS stream", ev.frame, ev.time)
+                out.extend(self._sink(conn, framed, {"tls": True}))
             elif isinstance(ev, TlsHandshake):
                 summary = " ".join(
                     f"{k}={v}" for k, v in (("version", ev.version), ("cipher", ev.cipher_suite_name), ("sni", ev.sni))

@@ -169,6 +169,11 @@ class TcpConnection:
         framer = self.framers[0 if from_client else 1]
         return [StreamEvent(from_client, r) for r in framer.feed(offset, data, frame, time)]
 
+    def plaintext_gap(self, from_client: bool, offset: int, lost: str, frame: int, time: float) -> list[StreamEvent]:
+        """Decrypted application data stops joining at ``offset`` (``lost`` says what the capture lost)."""
+        framer = self.framers[0 if from_client else 1]
+        return [StreamEvent(from_client, r) for r in framer.gap(offset, 0, frame, time, lost)]
+
 
 def challenge_note(item: ForeignAck) -> str:
     """The note on a challenge ACK."""

@@ -99,8 +99,10 @@ class Framer:
         self._frames.append((offset + len(data), frame, time))
         return self._cut(frame, time)
 
-    def gap(self, offset: int, length: int, frame: int, time: float) -> list[Message | Skipped | AppData]:
-        """Bytes were lost: a message in progress cannot complete; resync after the gap."""
+    def gap(self, offset: int, length: int, frame: int, time: float,
+            lost: str | None = None) -> list[Message | Skipped | AppData]:
+        """Bytes were lost: a message in progress cannot complete; resync after the gap. ``lost``
+        says what was lost when it is not ``length`` bytes of this stream (a TLS stream's gap)."""
         out: list[Message | Skipped | AppData] = []
         if self.not_v2gtp:
             return out
@@ -113,7 +115,7 @@ class Framer:
                     len(self._buf),
                     frame,
                     time,
-                    f"incomplete V2GTP message cut by a {length}-byte gap",
+                    f"incomplete V2GTP message cut by {lost or f'a {length}-byte gap'}",
                 )
             )
         self._buf.clear()

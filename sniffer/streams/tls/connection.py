@@ -9,10 +9,13 @@ direction's earlier records (ChangeCipherSpec, Finished, KeyUpdate) and on the S
 
 from __future__ import annotations
 
+import re
+
 from v2gsniff.sniffer.streams.tls import keylog as kl
-from v2gsniff.sniffer.streams.tls.events import TlsError, TlsEvent, TlsNote
+from v2gsniff.sniffer.streams.tls.events import TlsError, TlsEvent, TlsGap, TlsNote
 from v2gsniff.sniffer.streams.tls.record import (
     DecryptError,
+    Protection,
     Tls13Aead,
     next_traffic_secret,
     tls12_protections,
@@ -30,11 +33,20 @@ from v2gsniff.sniffer.streams.tls.session import (
     TLS12,
     TLS13,
     DroppedRecords,
+    LostBytes,
     Negotiation,
     QueuedRecord,
     Side,
 )
 from v2gsniff.sniffer.streams.tls.suites import suite_name, version_name
+
+MIN_PROTECTED = 21
+"""Bytes of the smallest protected record on the wire (header and a 16-byte tag): a gap of n bytes
+held at most n // 21 + 1 records, the sequence numbers the next record is tried under."""
+MAX_WINDOW = 4096
+"""Sequence numbers tried at most after one gap (a few ms of trial decryptions)."""
+_HEADER = re.compile(rb"[\x15-\x17]\x03[\x01-\x04]")
+"""Alert, handshake or application data, version 3.1-3.4: where a record may start after a gap."""
 
 
 class TlsConnection(Negotiation):
@@ -84,6 +96,25 @@ class TlsConnection(Negotiation):
             out.append(TlsError(None, frame, time, "internal", f"internal error in TLS decoder: {exc!r}"))
         return _ordered(out)
 
+    def gap(self, from_client: bool, length: int, frame: int, time: float) -> list[TlsEvent]:
+        """``length`` bytes of a direction were lost before its next ``feed`` (a TCP gap).
+
+        The record they cut is dropped and the next record header is searched for; the next protected
+        record is tried under every sequence number the lost bytes can have used, and the one whose
+        tag authenticates says how many records were lost: the direction is followed on."""
+        out: list[TlsEvent] = []
+        try:
+            side = self._sides[from_client]
+            side.last_frame, side.last_time = frame, time
+            if not side.dead:
+                side.pending.append(LostBytes(length + len(side.buf), frame, time))
+                side.buf.clear()
+                side.align = True
+                self._pump(out)
+        except Exception as exc:
+            out.append(TlsError(from_client, frame, time, "internal", f"internal error in TLS decoder: {exc!r}"))
+        return _ordered(out)
+
     def close(self) -> list[TlsEvent]:
         """End of both streams: report unfinished records and messages, and records left encrypted."""
         out: list[TlsEvent] = []
@@ -112,6 +143,13 @@ class TlsConnection(Negotiation):
 
     def _split(self, side: Side, frame: int, time: float, out: list[TlsEvent]) -> None:
         buf = side.buf
+        if side.align:
+            start = _record_start(buf)
+            if start < 0:
+                del buf[: max(len(buf) - 4, 0)]  # the rest of a cut record; a header may straddle the next chunk
+                return
+            del buf[:start]
+            side.align = False
         pos = 0
         while len(buf) - pos >= 5:
             ctype, major, length = buf[pos], buf[pos + 1], (buf[pos + 3] << 8) | buf[pos + 4]
@@ -158,8 +196,16 @@ class TlsConnection(Negotiation):
 
     # --- per-record processing ----------------------------------------------------------
 
-    def _process(self, side: Side, item: QueuedRecord | DroppedRecords, out: list[TlsEvent]) -> bool:
+    def _process(self, side: Side, item: QueuedRecord | DroppedRecords | LostBytes, out: list[TlsEvent]) -> bool:
         """Handle one queued record; False means "not yet" (it stays queued)."""
+        if isinstance(item, LostBytes):
+            if side.hs:
+                out.append(TlsError(side.from_client, item.frame, item.time, "truncated",
+                                    f"handshake message cut by a gap ({len(side.hs)} bytes before it)"))
+                side.hs.clear()
+            side.window = min(side.window + item.length // MIN_PROTECTED + 1, MAX_WINDOW)
+            out.append(TlsGap(side.from_client, item.frame, item.time, item.length))
+            return True
         if isinstance(item, DroppedRecords):
             side.seq += item.count
             out.append(TlsNote(side.from_client, item.frame, item.time, "dropped",
@@ -228,9 +274,8 @@ class TlsConnection(Negotiation):
                                                self._server_random, self._etm)
             self._sides[True].protection, self._sides[False].protection = client, server
             self._keys_note(rec, side, out)
-        assert side.protection is not None
         try:
-            ctype, plain = side.protection.decrypt(side.seq, rec.ctype, rec.version, rec.fragment)
+            ctype, plain = self._open(side, rec, out)
         except DecryptError as exc:
             self._decrypt_error(side, rec, exc, out)
             side.seq += 1
@@ -239,6 +284,24 @@ class TlsConnection(Negotiation):
         side.authenticated += 1
         self._content(side, ctype, plain, rec, True, out)
         return True
+
+    def _open(self, side: Side, rec: QueuedRecord, out: list[TlsEvent]) -> tuple[int, bytes]:
+        """(content type, plaintext) of a protected record; after a gap, under the first sequence
+        number of the window that authenticates (it becomes ``side.seq``)."""
+        protection = side.protection
+        assert protection is not None
+        if not side.window:
+            return protection.decrypt(side.seq, rec.ctype, rec.version, rec.fragment)
+        found = _trial(protection, side.seq, side.window, rec)
+        if found is None:
+            raise DecryptError("no-resync", f"the first record after a gap authenticates under none of sequence "
+                                            f"numbers {side.seq}..{side.seq + side.window}")
+        seq, opened = found
+        out.append(TlsNote(side.from_client, rec.frame, rec.time, "resync",
+                           f"record {rec.number} decrypts at sequence number {seq}: the gap before it held "
+                           f"{seq - side.seq} records of this direction"))
+        side.seq, side.window = seq, 0
+        return opened
 
     def _secret13(self, side: Side, epoch: int) -> bytes | None:
         if epoch > APPLICATION_KEYS:
@@ -281,9 +344,8 @@ class TlsConnection(Negotiation):
                 return True
             side.secret, side.protection, side.seq, side.authenticated = secret, Tls13Aead(suite, secret), 0, 0
             self._keys_note(rec, side, out)
-        assert side.protection is not None
         try:
-            ctype, plain = side.protection.decrypt(side.seq, rec.ctype, rec.version, rec.fragment)
+            ctype, plain = self._open(side, rec, out)
         except DecryptError as exc:
             if self._try_next_epoch(side, rec, out):
                 return True
@@ -315,16 +377,18 @@ class TlsConnection(Negotiation):
         if nxt is None or len(nxt) != self._suite.hash_len:
             return False
         protection = Tls13Aead(self._suite, nxt)
-        try:
-            ctype, plain = protection.decrypt(0, rec.ctype, rec.version, rec.fragment)
-        except DecryptError:
+        # after a gap, the change may lie in it, with records under the new keys
+        found = _trial(protection, 0, side.window, rec)
+        if found is None:
             return False
+        seq, (ctype, plain) = found
         if announce:
             out.append(TlsNote(side.from_client, rec.frame, rec.time, "key-change-inferred",
                                f"record {rec.number} decrypts only under the next keys: the message announcing "
                                "the change was not seen"))
         side.epoch += 1
-        side.secret, side.protection, side.seq, side.authenticated, side.switch = nxt, protection, 1, 1, None
+        side.secret, side.protection, side.seq, side.authenticated, side.switch = nxt, protection, seq + 1, 1, None
+        side.window = 0
         self._content(side, ctype, plain, rec, True, out)
         self._apply_switch(side)
         return True
@@ -380,6 +444,33 @@ class TlsConnection(Negotiation):
             message += "; no record has authenticated under these keys yet: the key log secret may not belong " \
                        "to this session"
         out.append(TlsError(side.from_client, rec.frame, rec.time, exc.code, message, rec.number))
+
+
+def _trial(protection: Protection, first: int, window: int, rec: QueuedRecord) -> tuple[int, tuple[int, bytes]] | None:
+    """The first sequence number of ``first``..``first + window`` under which ``rec`` authenticates,
+    with its (content type, plaintext); ``None`` when none does."""
+    for seq in range(first, first + window + 1):
+        try:
+            return seq, protection.decrypt(seq, rec.ctype, rec.version, rec.fragment)
+        except DecryptError:
+            continue
+    return None
+
+
+def _record_start(buf: bytearray) -> int:
+    """Where the first plausible record header lies in ``buf`` after a gap (-1: none). A header is
+    plausible when its length is, and the header after its record too when ``buf`` holds it; the
+    record's tag has the last word (``_open``). A header cut by the end of ``buf`` counts."""
+    for m in _HEADER.finditer(buf):
+        p = m.start()
+        if len(buf) - p < 5:
+            return p
+        end = p + 5 + ((buf[p + 3] << 8) | buf[p + 4])
+        if end - p - 5 == 0 or end - p - 5 > MAX_RECORD:
+            continue
+        if len(buf) - end < 3 or _HEADER.match(buf, end):
+            return p
+    return -1
 
 
 def _ordered(events: list[TlsEvent]) -> list[TlsEvent]:

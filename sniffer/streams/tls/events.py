@@ -172,7 +172,22 @@ class TlsError:
         return out
 
 
-TlsEvent = TlsHandshake | TlsPlaintext | TlsAlert | TlsNote | TlsError
+@dataclass(frozen=True, slots=True)
+class TlsGap:
+    """Bytes of one direction were lost in the capture: the plaintext before and after does not join
+    (a V2GTP message cut by it cannot complete). In order with the plaintext events."""
+
+    from_client: bool
+    frame: int
+    time: float
+    length: int
+    """Bytes of the TLS stream lost, with the record they cut."""
+
+    def fields(self, show_keys: bool = False) -> dict[str, Any]:
+        return {"length": self.length}
+
+
+TlsEvent = TlsHandshake | TlsPlaintext | TlsAlert | TlsNote | TlsError | TlsGap
 
 ALERT_DESCRIPTIONS = {
     0: "close_notify",

@@ -51,6 +51,17 @@ class DroppedRecords:
     time: float
 
 
+@dataclass(slots=True)
+class LostBytes:
+    """Bytes of this direction the capture lost here (a TCP gap): the records around them do not
+    join, and the next protected record's sequence number is unknown by up to ``window``."""
+
+    length: int
+    """Bytes lost, with the cut record before them (at least the lost records' size)."""
+    frame: int
+    time: float
+
+
 class Side:
     """One direction's state."""
 
@@ -60,7 +71,7 @@ class Side:
         self.dead = False
         self.records = 0
         self.processed = 0
-        self.pending: deque[QueuedRecord | DroppedRecords] = deque()
+        self.pending: deque[QueuedRecord | DroppedRecords | LostBytes] = deque()
         self.pending_bytes = 0
         self.ccs_seen = False
         self.encrypting = False
@@ -73,6 +84,10 @@ class Side:
         self.authenticated = 0
         """Records that authenticated under the current keys."""
         self.switch: int | None = None
+        self.align = False
+        """After a gap: the next bytes start anywhere, the next record header is searched for."""
+        self.window = 0
+        """After a gap: how many sequence numbers the next protected record may have skipped."""
         self.last_frame = 0
         self.last_time = 0.0
 

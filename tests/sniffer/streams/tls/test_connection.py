@@ -11,6 +11,7 @@ from v2gsniff.sniffer.streams.tls import (
     TlsConnection,
     TlsError,
     TlsEvent,
+    TlsGap,
     TlsHandshake,
     TlsNote,
     TlsPlaintext,
@@ -354,3 +355,106 @@ def test_application_secrets_alone_decrypt_application_data(make_session: Make, 
     assert plaintext(events) == {k: bytes(v) for k, v in session.plaintext.items()}
     assert "Certificate" not in [e.name for e in of(events, TlsHandshake)]
     assert conn.decryptable
+
+
+# --- lost bytes (TCP gaps) ------------------------------------------------------------------
+
+def _lossy_feed(session: Session, writes: list[tuple[bool, bytes]], from_client: bool, lost: set[int],
+                cut: tuple[int, int] = (0, 0)) -> list[TlsEvent]:
+    """Feed ``writes`` (one record each, frame = index + 1) without the records at ``lost`` (all of
+    ``from_client``'s direction and consecutive in it), telling the connection of the loss where the
+    next record of that direction begins. ``cut``: bytes of the record before the loss that still
+    arrive, and bytes of the last lost record that do (the loss then begins and ends mid-record)."""
+    conn = TlsConnection(keylog_of(session))
+    events: list[TlsEvent] = []
+    first, last = min(lost), max(lost)
+    lost_bytes = sum(len(writes[i][1]) for i in lost)
+    pending = True
+    for i, (side, rec) in enumerate(writes):
+        frame = i + 1
+        if i in lost:
+            if i == first and cut[0]:
+                events += conn.feed(side, rec[: cut[0]], frame, frame / 100)
+            continue
+        if side == from_client and pending and i > last:
+            pending = False
+            events += conn.gap(side, lost_bytes - cut[0] - cut[1], frame, frame / 100)
+            if cut[1]:
+                events += conn.feed(side, writes[last][1][-cut[1]:], frame, frame / 100)
+        events += conn.feed(side, rec, frame, frame / 100)
+    return events + conn.close()
+
+
+def _run_of(writes: list[tuple[bool, bytes]], from_client: bool, start: int, count: int) -> set[int]:
+    """Indices of ``count`` consecutive records of one direction from ``start`` on."""
+    mine = [i for i, (side, _) in enumerate(writes) if side == from_client and i >= start]
+    return set(mine[:count])
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("from_client", [True, False])
+@pytest.mark.parametrize("count", [1, 3])
+def test_records_lost_in_a_gap_are_skipped_and_the_direction_followed_on(make_session: Make, name: str,
+                                                                        from_client: bool, count: int) -> None:
+    session = make_session(name)
+    writes = record_writes(session)
+    clean = of(feed(TlsConnection(keylog_of(session)), writes), TlsPlaintext)
+    mine = [e for e in clean if e.from_client == from_client]
+    lost = _run_of(writes, from_client, mine[2].frame - 1, count)
+    events = _lossy_feed(session, writes, from_client, lost)
+    assert of(events, TlsError) == []
+    gaps = of(events, TlsGap)
+    assert [(g.from_client, g.length) for g in gaps] == [(from_client, sum(len(writes[i][1]) for i in lost))]
+    notes = [n for n in of(events, TlsNote) if n.code in ("resync", "key-change-inferred")]
+    assert len(notes) == 1 and notes[0].from_client == from_client
+    if notes[0].code == "resync":
+        assert f"held {count} records" in notes[0].message
+    # every record of both directions but the lost ones, byte for byte
+    assert [e.data for e in of(events, TlsPlaintext) if e.from_client == from_client] == \
+        [e.data for e in mine if e.frame - 1 not in lost]
+    assert [e.data for e in of(events, TlsPlaintext) if e.from_client != from_client] == \
+        [e.data for e in clean if e.from_client != from_client]
+
+
+@pytest.mark.parametrize("name", ["tls12-C023-etm", "tls12-C023-mte", "tls12-C02B-gcm", "tls13-1301", "tls13-1303"])
+@pytest.mark.parametrize("from_client", [True, False])
+def test_a_gap_that_begins_and_ends_inside_records(make_session: Make, name: str, from_client: bool) -> None:
+    session = make_session(name)
+    writes = record_writes(session)
+    clean = of(feed(TlsConnection(keylog_of(session)), writes), TlsPlaintext)
+    mine = [e for e in clean if e.from_client == from_client]
+    lost = _run_of(writes, from_client, mine[2].frame - 1, 2)
+    first, last = sorted(lost)
+    events = _lossy_feed(session, writes, from_client, lost, (len(writes[first][1]) // 2, len(writes[last][1]) // 3))
+    assert of(events, TlsError) == []
+    assert [n.message for n in of(events, TlsNote) if n.code == "resync"] == [
+        f"record {mine[2].record_number} decrypts at sequence number {mine[4].seq}: the gap before it held 2 "
+        "records of this direction"]
+    assert [e.data for e in of(events, TlsPlaintext) if e.from_client == from_client] == \
+        [e.data for e in mine if e.frame - 1 not in lost]
+
+
+def test_a_key_update_lost_in_a_gap_is_inferred(make_session: Make) -> None:
+    session = make_session("tls13-keyupdate")
+    writes = record_writes(session)
+    clean = feed(TlsConnection(keylog_of(session)), writes)
+    update = next(e for e in of(clean, TlsHandshake) if e.name == "KeyUpdate")
+    lost = _run_of(writes, update.from_client, update.frame - 1, 2)  # the KeyUpdate and the record after it
+    events = _lossy_feed(session, writes, update.from_client, lost)
+    assert of(events, TlsError) == []
+    assert "key-change-inferred" in [n.code for n in of(events, TlsNote)]
+    side = [e.data for e in of(clean, TlsPlaintext) if e.from_client == update.from_client and e.frame - 1 not in lost]
+    assert [e.data for e in of(events, TlsPlaintext) if e.from_client == update.from_client] == side
+
+
+def test_garbage_after_a_gap_is_reported_not_raised(make_session: Make) -> None:
+    session = make_session("tls13-1301")
+    writes = record_writes(session)
+    conn = TlsConnection(keylog_of(session))
+    events = feed(conn, writes[:12])
+    events += conn.gap(True, 500, 13, 0.13)
+    rng = random.Random(3)
+    for frame in range(14, 40):
+        events += conn.feed(True, bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))), frame, frame / 100)
+    events += conn.close()
+    assert all(isinstance(e, TlsEvent.__args__) for e in events)  # type: ignore[attr-defined]
