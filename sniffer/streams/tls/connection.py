@@ -45,6 +45,8 @@ MIN_PROTECTED = 21
 held at most n // 21 + 1 records, the sequence numbers the next record is tried under."""
 MAX_WINDOW = 4096
 """Sequence numbers tried at most after one gap (a few ms of trial decryptions)."""
+RETRY_WINDOW = 16
+"""Sequence numbers the records after a failed trial still try (so a wrong key costs no more)."""
 _HEADER = re.compile(rb"[\x15-\x17]\x03[\x01-\x04]")
 """Alert, handshake or application data, version 3.1-3.4: where a record may start after a gap."""
 
@@ -439,6 +441,9 @@ class TlsConnection(Negotiation):
                            f"{self._client_random.hex()} from {', '.join(sorted(sources))}", tuple(secrets)))
 
     def _decrypt_error(self, side: Side, rec: QueuedRecord, exc: DecryptError, out: list[TlsEvent]) -> None:
+        # A record after a gap that authenticates under no sequence number of the window: under keys
+        # that never worked no window helps; else the next records try a few (a damaged record).
+        side.window = min(side.window, RETRY_WINDOW) if side.authenticated else 0
         message = f"record {rec.number} (seq {side.seq}): {exc.message}"
         if side.authenticated == 0 and exc.code in ("bad-mac", "bad-tag"):
             message += "; no record has authenticated under these keys yet: the key log secret may not belong " \

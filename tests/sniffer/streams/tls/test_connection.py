@@ -458,3 +458,17 @@ def test_garbage_after_a_gap_is_reported_not_raised(make_session: Make) -> None:
         events += conn.feed(True, bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))), frame, frame / 100)
     events += conn.close()
     assert all(isinstance(e, TlsEvent.__args__) for e in events)  # type: ignore[attr-defined]
+
+
+def test_a_gap_under_a_wrong_key_costs_no_trials_after_the_first_record(make_session: Make) -> None:
+    session = make_session("tls13-1301")
+    writes = record_writes(session)
+    wrong = KeyLog()
+    wrong.add_text("\n".join(line[:-8] + "00000000" for line in key_lines(session)), "wrong.keylog")
+    conn = TlsConnection(wrong)
+    events = feed(conn, writes[:12])
+    events += conn.gap(True, 20000, 13, 0.13)
+    events += feed(conn, writes[13:], 14)
+    after = [e for e in of(events, TlsError) if e.from_client and e.frame > 13]
+    assert after and after[0].code == "no-resync"
+    assert all(e.code == "bad-tag" for e in after[1:])  # tried under one sequence number each
