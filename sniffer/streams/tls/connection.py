@@ -470,9 +470,10 @@ def _record_start(buf: bytearray) -> int:
         p = m.start()
         if len(buf) - p < 5:
             return p
-        end = p + 5 + ((buf[p + 3] << 8) | buf[p + 4])
-        if end - p - 5 == 0 or end - p - 5 > MAX_RECORD:
+        length = (buf[p + 3] << 8) | buf[p + 4]
+        if not 0 < length <= MAX_RECORD:
             continue
+        end = p + 5 + length
         if len(buf) - end < 3 or _HEADER.match(buf, end):
             return p
     return -1
