@@ -283,8 +283,6 @@ class Decoder:
             if isinstance(item, Message):
                 out.append(self.v2g.message(conn.index, ev.from_client, item, s, d, base))
             elif isinstance(item, Gap):
-                self.stats.gaps += 1
-                self.stats.lost_bytes += item.length
                 out.append(records.gap(item, s, d, base))
             elif isinstance(item, AppData):
                 out.append(app_record(item, self.v2g.services.for_server(*conn.server), s, d, base))

@@ -30,8 +30,11 @@ class Stats:
         self.records += len(records)
         for r in records:
             by_kind[r.kind] += 1
-            if r.error:
+            if r.error:  # a gap record is an error too: its count comes here, cleartext or TLS
                 self.errors += 1
+                if r.kind == "gap":
+                    self.gaps += 1
+                    self.lost_bytes += r.fields.get("missing_bytes", 0) if r.fields else 0
         return records
 
 
@@ -60,10 +63,11 @@ def tcp_flags(f: RawFrame, flags: int, src: str, dst: str, stream: int, from_cli
                   summary=f"stream {stream}")
 
 
-def gap(item: Gap, src: str, dst: str, base: dict[str, object]) -> Record:
+def gap(item: Gap, src: str, dst: str, base: dict[str, object], then: str = "") -> Record:
+    """A TCP gap; ``then`` says how decoding goes on when that is not the V2GTP framer's resync."""
     return Record(item.frame, item.time, "gap", "TCP gap", src, dst,
                   {"missing_bytes": item.length, "stream_offset": item.offset},
-                  f"{item.length} bytes missing at stream offset {item.offset}: {item.reason}",
+                  f"{item.length} bytes missing at stream offset {item.offset}: {item.reason}{then}",
                   extra=base, summary=f"{item.length} bytes lost")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from v2gsniff.sniffer import records
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.streams.connection import StreamEvent, TcpConnection
 from v2gsniff.sniffer.streams.tcp import Chunk, Gap
@@ -59,11 +60,8 @@ class TlsFlow:
         item = ev.item
         if isinstance(item, Gap):
             s, d = conn.endpoint_name(ev.from_client)
-            gap = Record(item.frame, item.time, "gap", "TCP gap", s, d,
-                         {"missing_bytes": item.length, "stream_offset": item.offset},
-                         f"{item.length} bytes of the TLS stream missing at offset {item.offset}: {item.reason}; "
-                         "decoding resumes at the next TLS record that authenticates",
-                         extra={"stream": conn.index, "dir": _dir(ev.from_client)})
+            gap = records.gap(item, s, d, {"stream": conn.index, "dir": _dir(ev.from_client)},
+                              "; the TLS stream resumes at the next record that authenticates")
             return [gap, *self._records(st, st.tls.gap(ev.from_client, item.length, item.frame, item.time))]
         if not isinstance(item, Chunk):
             return []

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from v2gsniff.sniffer.addons import Keep
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.capture.writer import PcapngWriter
-from v2gsniff.sniffer.engine import decode_file
+from v2gsniff.sniffer.engine import Engine, decode_file
 from v2gsniff.sniffer.model import RawFrame, Record
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
@@ -51,7 +52,7 @@ def test_a_lost_tls_frame_costs_its_own_message_only(tmp_path: Path, at: float, 
     records = decoded(without(TLS13, tmp_path / "lossy.pcapng", {victim.frame}))
     gaps = [r for r in records if r.kind == "gap"]
     assert len(gaps) == 1 and gaps[0].extra["dir"] == direction
-    assert "decoding resumes at the next TLS record that authenticates" in (gaps[0].error or "")
+    assert "the TLS stream resumes at the next record that authenticates" in (gaps[0].error or "")
     # every other message of both directions, decrypted and decoded as in the whole capture (the
     # EV's held behind the hole come out when it is declared lost: compared per direction)
     for side in ("ev->evse", "evse->ev"):
@@ -61,3 +62,15 @@ def test_a_lost_tls_frame_costs_its_own_message_only(tmp_path: Path, at: float, 
     assert len(resync) == 1 and "held 1 records" in (resync[0].summary or "")
     assert not [r for r in records if r.kind == "tls" and r.error]
 
+
+
+def test_a_tls_gap_is_counted_like_a_cleartext_one(tmp_path: Path) -> None:
+    victim = MESSAGES[len(MESSAGES) // 2]
+    log = KeyLog()
+    log.add_file(CAPTURES / "iso20_tls13.keys")
+    keep = Keep()
+    engine = Engine([keep], keylog=log)
+    engine.read([without(TLS13, tmp_path / "lossy.pcapng", {victim.frame})])
+    gaps = [r for r in keep.kept if r.kind == "gap"]
+    assert engine.decoder is not None and len(gaps) == 1
+    assert (engine.decoder.stats.gaps, engine.decoder.stats.lost_bytes) == (1, gaps[0].fields["missing_bytes"])
