@@ -24,7 +24,7 @@ from .cp import CpTimers
 from .link import Slac, visibility_finding
 from .model import Finding, RuleSet
 from .registry import default_rules
-from .sequence import Sequence
+from .sequence import CAPTURE_GAP, Sequence
 from .timing import MSG_TIMEOUT, Timing, communication_setup, family
 from .values import Values
 from .view import Message, Views
@@ -51,6 +51,12 @@ class _Connection:
         self.last_time = 0.0
         self.closing: tuple[int, float, bool] | None = None
         """(frame, time, by the EV) of a FIN/RST while a request was open and unanswered."""
+
+    def restart(self) -> None:
+        """The capture lost bytes of the connection: judge what follows afresh."""
+        self.sequence.restart()
+        self.timing.restart()
+        self.values.restart()
 
 
 class FindingsCheck:
@@ -94,6 +100,8 @@ class FindingsCheck:
             if record.fields and "cp_state" in record.fields:  # a test system's control-pilot indication
                 return self._keep(self._cp.stream, self._cp.record(record))
             return self._keep(None, self._slac.record(record))
+        if kind == "gap":
+            return self._gap(record)
         if kind == "tcp" and ("RST" in record.name or "FIN" in record.name):
             # a connection that closes on an open request may still carry its answer (a late
             # response often rides with the charger's own FIN): settled at the end
@@ -104,6 +112,21 @@ class FindingsCheck:
                 conn.closing = (record.frame, record.time, record.extra.get("dir") == "ev->evse")
                 self._closing.append(stream)
         return []
+
+    def _gap(self, record: Record) -> list[Finding]:
+        """Bytes the capture lost. The reassembler holds both directions until it gives them up, so the
+        gap comes before everything sent after the loss: from there the connection is judged afresh."""
+        stream = record.extra.get("stream")
+        conn = self._connections.get(stream) if isinstance(stream, int) else None
+        if conn is None:
+            return []  # no V2G message on it yet: nothing judged that the loss could mislead
+        conn.restart()
+        who = "the EV" if record.extra.get("dir") == "ev->evse" else "the charger"
+        fields = record.fields
+        return self._keep(stream, [CAPTURE_GAP.finding(
+            f"the capture lost {fields.get('missing_bytes')} bytes {who} sent on stream {stream} (offset "
+            f"{fields.get('stream_offset')}): order and timing are judged afresh after them", record.frame,
+            record.time)])
 
     def _settle(self) -> list[Finding]:
         out: list[Finding] = []

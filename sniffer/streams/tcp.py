@@ -98,6 +98,12 @@ class HalfStream:
     def started(self) -> bool:
         return self._base is not None
 
+    @property
+    def holed(self) -> bool:
+        """Bytes are missing before data it holds or before bytes the peer acknowledged: until they
+        come or are given up as a :class:`Gap`, what the peer sends may answer bytes not delivered yet."""
+        return self._hole_tick is not None or bool(self._pending)
+
     def syn(self, seq: int) -> bool:
         """The SYN fixes the stream start at ``seq + 1`` (a repeated SYN changes nothing).
 
