@@ -68,7 +68,7 @@ class TlsFlow:
                            {"missing_bytes": item.length, "stream_offset": item.offset},
                            f"{item.length} bytes of the TLS stream missing at offset {item.offset}: {item.reason}; "
                            "TLS records of this direction cannot be followed past it",
-                           extra={"stream": conn.index, "dir": _dir(ev.from_client)})]
+                           extra={"stream": conn.index, "dir": _dir(ev.from_client), "tls": True})]
         if st.broken[side] or not isinstance(item, Chunk):
             return []
         return self._records(st, st.tls.feed(ev.from_client, item.data, item.frame, item.time))

@@ -38,7 +38,7 @@ nothing about the answer.  A connection closing on an open request settles it at
 class _Connection:
     """Everything known about one TCP connection's V2G conversation. Mutable."""
 
-    __slots__ = ("offers", "negotiated", "family", "sequence", "timing", "values", "last_time", "closing")
+    __slots__ = ("offers", "negotiated", "family", "sequence", "timing", "values", "last_time", "closing", "blind")
 
     def __init__(self) -> None:
         self.offers: dict[int, str] = {}
@@ -51,12 +51,19 @@ class _Connection:
         self.last_time = 0.0
         self.closing: tuple[int, float, bool] | None = None
         """(frame, time, by the EV) of a FIN/RST while a request was open and unanswered."""
+        self.blind = False
+        """A TLS direction lost bytes: nothing it sends later can be decrypted, so the order and
+        timing of the conversation are not judged any more (its content still is)."""
 
-    def restart(self) -> None:
-        """The capture lost bytes of the connection: judge what follows afresh."""
+    def restart(self, blind: bool) -> None:
+        """The capture lost bytes of the connection: judge what follows afresh (``blind``: not at all)."""
         self.sequence.restart()
-        self.timing.restart()
         self.values.restart()
+        if blind:
+            self.blind = True
+            self.timing = Timing()
+        else:
+            self.timing.restart()
 
 
 class FindingsCheck:
@@ -117,16 +124,24 @@ class FindingsCheck:
         """Bytes the capture lost. The reassembler holds both directions until it gives them up, so the
         gap comes before everything sent after the loss: from there the connection is judged afresh."""
         stream = record.extra.get("stream")
-        conn = self._connections.get(stream) if isinstance(stream, int) else None
+        if not isinstance(stream, int):
+            return []
+        tls = bool(record.extra.get("tls"))
+        conn = self._connections.get(stream)
         if conn is None:
-            return []  # no V2G message on it yet: nothing judged that the loss could mislead
-        conn.restart()
+            if not tls:
+                return []  # no V2G message on it yet: nothing judged that the loss could mislead
+            conn = self._connections[stream] = _Connection()  # lost in the handshake: blind from the start
+        if conn.blind:
+            return []  # said at the first
+        conn.restart(tls)
         who = "the EV" if record.extra.get("dir") == "ev->evse" else "the charger"
         fields = record.fields
+        then = (f"what {who} sends later cannot be decrypted: order and timing are not judged from here" if tls
+                else "order and timing are judged afresh after them")
         return self._keep(stream, [CAPTURE_GAP.finding(
-            f"the capture lost {fields.get('missing_bytes')} bytes {who} sent on stream {stream} (offset "
-            f"{fields.get('stream_offset')}): order and timing are judged afresh after them", record.frame,
-            record.time)])
+            f"the capture lost {fields.get('missing_bytes')} bytes {who} sent on {'TLS ' if tls else ''}stream "
+            f"{stream} (offset {fields.get('stream_offset')}): {then}", record.frame, record.time)])
 
     def _settle(self) -> list[Finding]:
         out: list[Finding] = []
@@ -178,7 +193,7 @@ class FindingsCheck:
         fam = conn.family or _FAMILIES.get(m.schema or "")
         # the schema and code rules only have something to say about a few messages: ask them then
         request = conn.sequence.pending
-        out = conn.sequence.message(m)
+        out = conn.sequence.message(m) if not conn.blind else []
         if m.payload_type is not None:
             out += conn.sequence.payload_type(m)
         if m.violations or m.name == "supportedAppProtocolReq" or (
@@ -187,7 +202,7 @@ class FindingsCheck:
         code = m.response_code
         if code is not None and not code.startswith(("OK", "Ok")):
             out += codes.check(m)
-        if fam in MSG_TIMEOUT:
+        if fam in MSG_TIMEOUT and not conn.blind:
             out += conn.timing.message(m, fam)
         if m.values or m.stem == "PowerDelivery":
             out += conn.values.message(m)

@@ -190,10 +190,12 @@ class Sequence:
     def restart(self) -> None:
         """The capture lost bytes of the connection: the open request and the last answered one are
         unknown (the first response after it may answer a lost request). What was settled before
-        stays: the SessionID, the handshake, the one-shot requests answered, the energy mode."""
+        stays: the SessionID, the handshake, the one-shot requests answered, the energy mode. After the
+        handshake, SessionSetup may be among what was lost: the first request is not judged again."""
         self.pending = None
         self.requests = 0
         self.last = None
+        self.setup_seen = self.setup_seen or self.handshake_done
 
     def abandoned(self) -> None:
         """The EV closed the connection before its timeout ran out: its own choice, nobody's fault."""
