@@ -38,7 +38,7 @@ nothing about the answer.  A connection closing on an open request settles it at
 class _Connection:
     """Everything known about one TCP connection's V2G conversation. Mutable."""
 
-    __slots__ = ("offers", "negotiated", "family", "sequence", "timing", "values", "last_time", "closing", "blind")
+    __slots__ = ("offers", "negotiated", "family", "sequence", "timing", "values", "last_time", "closes", "blind")
 
     def __init__(self) -> None:
         self.offers: dict[int, str] = {}
@@ -49,8 +49,11 @@ class _Connection:
         self.timing = Timing()
         self.values = Values()
         self.last_time = 0.0
-        self.closing: tuple[int, float, bool] | None = None
-        """(frame, time, by the EV) of a FIN/RST while a request was open and unanswered."""
+        self.closes: list[tuple[int, float, bool]] = []
+        """(frame, time, by the EV) of each FIN/RST of the connection. Judged at the end against the
+        request still open then: the FIN of a segment that acknowledges bytes behind a hole comes
+        before the messages the reassembler still holds, so the request open when it comes may not
+        be the one open when it was sent."""
         self.blind = False
         """A TLS direction lost bytes: nothing it sends later can be decrypted, so the order and
         timing of the conversation are not judged any more (its content still is)."""
@@ -114,10 +117,10 @@ class FindingsCheck:
             # response often rides with the charger's own FIN): settled at the end
             stream = record.extra.get("stream")
             conn = self._connections.get(stream) if isinstance(stream, int) else None
-            if conn is not None and isinstance(stream, int) and conn.sequence.pending is not None \
-                    and conn.closing is None:
-                conn.closing = (record.frame, record.time, record.extra.get("dir") == "ev->evse")
-                self._closing.append(stream)
+            if conn is not None and isinstance(stream, int):
+                if not conn.closes:
+                    self._closing.append(stream)
+                conn.closes.append((record.frame, record.time, record.extra.get("dir") == "ev->evse"))
         return []
 
     def _gap(self, record: Record) -> list[Finding]:
@@ -145,15 +148,17 @@ class FindingsCheck:
 
     def _settle(self) -> list[Finding]:
         out: list[Finding] = []
-        for stream in list(self._closing):
+        for stream in self._closing:
             conn = self._connections[stream]
-            if conn.closing is None:
-                continue
-            at, when, by_ev = conn.closing
-            conn.closing = None
-            self._closing.remove(stream)
             pending = conn.sequence.pending
-            if pending is not None and by_ev and when - pending.time < NO_RESPONSE_GRACE:
+            if pending is None:
+                continue
+            # the first FIN/RST after the open request (a FIN in the request's own frame comes before it)
+            close = next((c for c in conn.closes if c[0] > pending.frame), None)
+            if close is None:
+                continue
+            at, when, by_ev = close
+            if by_ev and when - pending.time < NO_RESPONSE_GRACE:
                 conn.sequence.abandoned()  # the EV gave up before its own timeout: its choice
             else:
                 out += self._keep(stream, conn.sequence.unanswered(when, 0.0, at))
@@ -180,9 +185,6 @@ class FindingsCheck:
         conn = self._connections.get(m.stream)
         if conn is None:
             conn = self._connections[m.stream] = _Connection()
-        if conn.closing is not None and m.is_response:
-            conn.closing = None  # answered after all, late
-            self._closing.remove(m.stream)
         conn.last_time = m.time
         if m.name == "supportedAppProtocolReq":
             conn.offers = _offers(m.content)
