@@ -12,10 +12,12 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import REAL, ROOT, need_shared
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.capture.writer import PcapngWriter
+from v2gsniff.sniffer.commands.check import check
 from v2gsniff.sniffer.engine import decode_file
 from v2gsniff.sniffer.findings.model import Finding
 from v2gsniff.sniffer.model import DecryptionSecrets, RawFrame
@@ -123,6 +125,16 @@ def test_the_brief_case_gives_the_gap_and_only_information(tmp: Path) -> None:
     assert (d.frame(gap.frame), gap.extra["dir"], gap.fields["missing_bytes"], gap.fields["stream_offset"]) == (
         73, "ev->evse", 21, 164)
     assert [f.rule for f in d.after] == ["sequence.capture-gap"]
+
+
+def test_check_passes_a_damaged_clean_capture_and_says_why_judgement_restarted(tmp: Path) -> None:
+    path = _copy(DEMO / "iso2_dc.pcapng", tmp / "iso2_dc-lost-61.pcapng", 61)
+    result = CliRunner().invoke(check, [str(path)])
+    assert result.exit_code == 0, result.stdout  # nothing at or above the default --fail-on error
+    assert result.stdout.splitlines() == [
+        "iso2_dc-lost-61.pcapng#1 frame 72: info sequence.capture-gap [unknown] the capture lost 21 bytes the EV "
+        "sent on stream 0 (offset 164): order and timing are judged afresh after them",
+        "1 captures, 1 sessions: 0 errors, 0 warnings, 1 infos"]
 
 
 @pytest.mark.parametrize("drop", [1502, 1504], ids=["request", "response"])
