@@ -120,14 +120,21 @@ class TcpConnection:
             self.fin[0 if from_client else 1] = True
         if flags & TCP_RST:
             self.rst = True
-        return out if self._held is None and not (out and self._holed()) else self._in_order(out)
+        if self._held is None:
+            if not out:
+                return out
+            a, b = self.streams
+            if not (a.hole_seen or b.hole_seen):
+                return out  # nothing missing: the usual case
+        return self._in_order(out)
 
     def ack_only(self, from_client: bool, ack: int, frame: int, time: float) -> list[StreamEvent]:
         """``segment`` for a bare ACK (no payload, no SYN, FIN or RST): half of a busy capture."""
         self.last_frame = frame
         done = self.streams[1 if from_client else 0].ack(ack, frame, time)
-        out = self._acked(not from_client, done) if done else []
-        return out if self._held is None else self._in_order(out)
+        if self._held is None:
+            return self._acked(not from_client, done) if done else []
+        return self._in_order(self._acked(not from_client, done) if done else [])
 
     def _acked(self, from_client: bool, items: Sequence[Chunk | Gap | ForeignAck]) -> list[StreamEvent]:
         """What an acknowledgment released in the stream sent ``from_client``."""
@@ -151,8 +158,15 @@ class TcpConnection:
         return out if self._held is None else self._in_order(out)
 
     def _holed(self) -> bool:
-        a, b = self.streams
-        return a.holed or b.holed
+        """Whether bytes are missing in either direction (a direction where none are is not looked at
+        again until its ``hole_seen`` is set anew)."""
+        holed = False
+        for stream in self.streams:
+            if stream.holed:
+                holed = True
+            else:
+                stream.hole_seen = False
+        return holed
 
     def _in_order(self, out: list[StreamEvent]) -> list[StreamEvent]:
         """``out``, or nothing while bytes are missing in either direction, then all that waited.
