@@ -137,6 +137,25 @@ def test_check_passes_a_damaged_clean_capture_and_says_why_judgement_restarted(t
         "1 captures, 1 sessions: 0 errors, 0 warnings, 1 infos"]
 
 
+@pytest.mark.parametrize(("first", "second"), [(61, 63), (149, 151)], ids=["authorization", "current-demand"])
+def test_a_request_captured_after_its_answer_blames_nobody(first: int, second: int, tmp: Path) -> None:
+    # a busy capture host shows the charger's answer before the EV's request it acknowledges: no bytes
+    # are lost (no gap, nothing to say), and the request must come first for the order rules
+    with open_capture(DEMO / "iso2_dc.pcapng") as reader:
+        frames = [f for f in reader if isinstance(f, RawFrame)]
+    frames[first - 1], frames[second - 1] = frames[second - 1], frames[first - 1]
+    path = tmp / f"iso2_dc-swapped-{first}-{second}.pcapng"
+    with PcapngWriter(path) as out:
+        for f in frames:
+            out.write_frame(f.data, f.time)
+    records, _ = decode_file(path)
+    assert [r for r in records if r.kind == "gap" or r.error] == []
+    v2g = [(r.name, r.time) for r in records if r.kind == "v2g"]
+    whole, _ = decode_file(DEMO / "iso2_dc.pcapng")
+    assert v2g == [(r.name, r.time) for r in whole if r.kind == "v2g"]  # the conversation as it went
+    assert analyse_file(path).findings == ()
+
+
 @pytest.mark.parametrize("drop", [1502, 1504], ids=["request", "response"])
 def test_a_lost_charge_loop_segment_of_a_real_car_blames_nobody(drop: int, tmp: Path) -> None:
     need_shared()
