@@ -5,7 +5,8 @@ that record makes evident (each about that frame or an earlier one), ``finish()`
 end of the capture can settle.  Record-level rules (schema, sequence, timing, values, response
 codes, SLAC timers) run here per TCP connection; rules about a whole session (TLS posture, a
 discharge in a protocol without BPT, SLAC without a match) run in ``session_findings`` on the
-session the tracker built.
+session the tracker built. A TCP gap restarts its connection's order, timing and value state
+(``sequence.capture-gap`` says so): what the capture lost is nobody's fault.
 """
 
 from __future__ import annotations

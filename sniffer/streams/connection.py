@@ -1,7 +1,8 @@
 """One TCP connection: two half-streams, TLS detection, V2GTP framing per direction.
 
 The EV is the TCP client (it connects to the port the SECC announced), so "from the
-client" means EV→EVSE throughout.
+client" means EV→EVSE throughout. While bytes are missing in either direction, both directions'
+results wait and then come out in conversation order (``TcpConnection._in_order``).
 """
 
 from __future__ import annotations
