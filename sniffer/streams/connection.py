@@ -21,6 +21,10 @@ EVICT_EVERY = 64
 """Frames between two looks for closed connections to evict (besides every FIN or RST). A power
 of two: the pipeline's fast path tests ``frame & EVICT_MASK`` to leave those frames to it."""
 EVICT_MASK = EVICT_EVERY - 1
+HOLD_EVENTS = 1024
+"""Events of a connection that wait for a hole at most (``TcpConnection._in_order``): past that they
+go on in capture order, so a hole the reassembler keeps open long (data waiting that no one
+acknowledges) cannot hold a live view back, or grow memory, without bound."""
 
 Endpoint = tuple[str, int]
 """(IPv6 address text, port)."""
@@ -180,10 +184,13 @@ class TcpConnection:
         held = self._held
         if self._holed():
             if held is None:
-                self._held = out
+                held = self._held = out
             else:
                 held.extend(out)
-            return []
+            if len(held) <= HOLD_EVENTS:
+                return []
+            self._held = []  # the hole stays open: what comes next waits again
+            return _merged(held)
         self._held = None
         if held is None:
             return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.sniffer.streams.constructed import MSG
 from v2gsniff.dissectors.transport import TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN
-from v2gsniff.sniffer.streams.connection import ConnectionTable, TcpConnection
+from v2gsniff.sniffer.streams.connection import HOLD_EVENTS, ConnectionTable, StreamEvent, TcpConnection
 
 EV = ("fe80::1", 49153)
 EVSE = ("fe80::2", 61341)
@@ -115,3 +115,25 @@ def test_a_segment_captured_after_the_answer_that_acknowledges_it_comes_first() 
     # and once nothing is missing, each segment's messages come at once again
     after = conn.segment(True, 1001 + len(MSG), 5001 + len(MSG), TCP_ACK, MSG, 5, 0.05)
     assert [(e.from_client, e.item.frame) for e in after] == [(True, 5)]
+
+
+def test_what_waits_for_a_hole_nobody_acknowledges_is_bounded() -> None:
+    # the EV's bytes 1001.. are missing and the charger never acknowledges past them (its ACKs stay
+    # at the SYN): the EV's later segment waits in the reassembler, the charger's messages with it,
+    # but no more than HOLD_EVENTS of them
+    table = ConnectionTable()
+    conn = _open(table)
+    conn.segment(False, 5000, 1001, TCP_SYN | TCP_ACK, b"", 2, 0.0)
+    assert conn.segment(True, 1001 + len(MSG), 5001, TCP_ACK, MSG, 3, 0.03) == []
+    out: list[StreamEvent] = []
+    s = 5001
+    for frame in range(4, 4 + HOLD_EVENTS + 10):
+        got = conn.segment(False, s, 1001, TCP_ACK, MSG, frame, frame / 100)
+        s += len(MSG)
+        assert len(got) in (0, HOLD_EVENTS + 1)
+        out += got
+    assert [e.item.frame for e in out] == list(range(4, 5 + HOLD_EVENTS))  # released once, in order
+    rest = conn.finish(5000, 50.0)
+    kinds = [(type(e.item).__name__, e.from_client) for e in rest]
+    assert kinds[0] == ("Gap", True) and ("Message", True) in kinds  # the EV's waiting bytes, after their gap
+    assert len([k for k in kinds if k == ("Message", False)]) == 9
