@@ -60,7 +60,7 @@ class TlsFlow:
         item = ev.item
         if isinstance(item, Gap):
             s, d = conn.endpoint_name(ev.from_client)
-            gap = records.gap(item, s, d, {"stream": conn.index, "dir": _dir(ev.from_client)},
+            gap = records.gap(item, s, d, {"stream": conn.index, "dir": _dir(ev.from_client), "tls": True},
                               "; the TLS stream resumes at the next record that authenticates")
             return [gap, *self._records(st, st.tls.gap(ev.from_client, item.length, item.frame, item.time))]
         if not isinstance(item, Chunk):

@@ -5,7 +5,8 @@ that record makes evident (each about that frame or an earlier one), ``finish()`
 end of the capture can settle.  Record-level rules (schema, sequence, timing, values, response
 codes, SLAC timers) run here per TCP connection; rules about a whole session (TLS posture, a
 discharge in a protocol without BPT, SLAC without a match) run in ``session_findings`` on the
-session the tracker built.
+session the tracker built. A TCP gap restarts its connection's order, timing and value state
+(``sequence.capture-gap`` says so): what the capture lost is nobody's fault.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .cp import CpTimers
 from .link import Slac, visibility_finding
 from .model import Finding, RuleSet
 from .registry import default_rules
-from .sequence import Sequence
+from .sequence import CAPTURE_GAP, Sequence
 from .timing import MSG_TIMEOUT, Timing, communication_setup, family
 from .values import Values
 from .view import Message, Views
@@ -38,7 +39,7 @@ nothing about the answer.  A connection closing on an open request settles it at
 class _Connection:
     """Everything known about one TCP connection's V2G conversation. Mutable."""
 
-    __slots__ = ("offers", "negotiated", "family", "sequence", "timing", "values", "last_time", "closing")
+    __slots__ = ("offers", "negotiated", "family", "sequence", "timing", "values", "last_time", "closes")
 
     def __init__(self) -> None:
         self.offers: dict[int, str] = {}
@@ -49,8 +50,18 @@ class _Connection:
         self.timing = Timing()
         self.values = Values()
         self.last_time = 0.0
-        self.closing: tuple[int, float, bool] | None = None
-        """(frame, time, by the EV) of a FIN/RST while a request was open and unanswered."""
+        self.closes: list[tuple[int, float, bool]] = []
+        """(frame, time, by the EV) of each FIN/RST of the connection. Judged at the end against the
+        request still open then: the FIN of a segment that acknowledges bytes behind a hole comes
+        before the messages the reassembler still holds, so the request open when it comes may not
+        be the one open when it was sent."""
+
+    def restart(self) -> None:
+        """The capture lost bytes of the connection (in clear or in TLS, which is followed on past
+        them): judge what follows afresh."""
+        self.sequence.restart()
+        self.values.restart()
+        self.timing.restart()
 
 
 class FindingsCheck:
@@ -94,28 +105,50 @@ class FindingsCheck:
             if record.fields and "cp_state" in record.fields:  # a test system's control-pilot indication
                 return self._keep(self._cp.stream, self._cp.record(record))
             return self._keep(None, self._slac.record(record))
+        if kind == "gap":
+            return self._gap(record)
         if kind == "tcp" and ("RST" in record.name or "FIN" in record.name):
             # a connection that closes on an open request may still carry its answer (a late
             # response often rides with the charger's own FIN): settled at the end
             stream = record.extra.get("stream")
             conn = self._connections.get(stream) if isinstance(stream, int) else None
-            if conn is not None and isinstance(stream, int) and conn.sequence.pending is not None \
-                    and conn.closing is None:
-                conn.closing = (record.frame, record.time, record.extra.get("dir") == "ev->evse")
-                self._closing.append(stream)
+            if conn is not None and isinstance(stream, int):
+                if not conn.closes:
+                    self._closing.append(stream)
+                conn.closes.append((record.frame, record.time, record.extra.get("dir") == "ev->evse"))
         return []
+
+    def _gap(self, record: Record) -> list[Finding]:
+        """Bytes the capture lost. The reassembler holds both directions until it gives them up, so the
+        gap comes before everything sent after the loss: from there the connection is judged afresh."""
+        stream = record.extra.get("stream")
+        if not isinstance(stream, int):
+            return []
+        conn = self._connections.get(stream)
+        if conn is None:
+            return []  # no V2G message on it yet: nothing judged that the loss could mislead
+        conn.restart()
+        who = "the EV" if record.extra.get("dir") == "ev->evse" else "the charger"
+        fields = record.fields
+        tls = "TLS " if record.extra.get("tls") else ""
+        return self._keep(stream, [CAPTURE_GAP.finding(
+            f"the capture lost {fields.get('missing_bytes')} bytes {who} sent on {tls}stream {stream} (offset "
+            f"{fields.get('stream_offset')}): order and timing are judged afresh after them", record.frame,
+            record.time)])
 
     def _settle(self) -> list[Finding]:
         out: list[Finding] = []
-        for stream in list(self._closing):
+        for stream in self._closing:
             conn = self._connections[stream]
-            if conn.closing is None:
-                continue
-            at, when, by_ev = conn.closing
-            conn.closing = None
-            self._closing.remove(stream)
             pending = conn.sequence.pending
-            if pending is not None and by_ev and when - pending.time < NO_RESPONSE_GRACE:
+            if pending is None:
+                continue
+            # the first FIN/RST after the open request (a FIN in the request's own frame comes before it)
+            close = next((c for c in conn.closes if c[0] > pending.frame), None)
+            if close is None:
+                continue
+            at, when, by_ev = close
+            if by_ev and when - pending.time < NO_RESPONSE_GRACE:
                 conn.sequence.abandoned()  # the EV gave up before its own timeout: its choice
             else:
                 out += self._keep(stream, conn.sequence.unanswered(when, 0.0, at))
@@ -142,9 +175,6 @@ class FindingsCheck:
         conn = self._connections.get(m.stream)
         if conn is None:
             conn = self._connections[m.stream] = _Connection()
-        if conn.closing is not None and m.is_response:
-            conn.closing = None  # answered after all, late
-            self._closing.remove(m.stream)
         conn.last_time = m.time
         if m.name == "supportedAppProtocolReq":
             conn.offers = _offers(m.content)

@@ -36,8 +36,12 @@ PAYLOAD_TYPE = Rule("sequence.payload-type", "error", "unknown",
                     "0x8002 CommonMessages, 0x8003 AC, 0x8004 DC, 0x8005 ACDP, 0x8006 WPT; DIN SPEC 70121 and "
                     "ISO 15118-2 use 0x8001); a receiver picks the schema by it",
                     "A message sent with another message set's V2GTP payload type")
+CAPTURE_GAP = Rule("sequence.capture-gap", "info", "unknown",
+                   "a request, a response or a wait may hide in bytes the capture lost: the connection's order, "
+                   "timing and value checks start afresh after them",
+                   "The capture lost bytes of a V2G connection: its order and timing are judged afresh from there")
 RULES = (FIRST_REQUEST, REQUEST_BEFORE_RESPONSE, RESPONSE_WITHOUT_REQUEST, RESPONSE_MISMATCH, NO_RESPONSE,
-         SESSION_ID, PHASE_ORDER, REPEATED_REQUEST, PAYLOAD_TYPE)
+         SESSION_ID, PHASE_ORDER, REPEATED_REQUEST, PAYLOAD_TYPE, CAPTURE_GAP)
 
 _ONE_SHOT = frozenset({"supportedAppProtocol", "SessionSetup", "ServiceDiscovery", "ServicePaymentSelection",
                        "PaymentServiceSelection", "ServiceSelection", "AuthorizationSetup"})
@@ -182,6 +186,16 @@ class Sequence:
                else f"none in the {now - p.time:.1f} s the capture goes on")
         return [NO_RESPONSE.finding(f"{p.name} got no response: {how}", p.frame, p.time, message=p.name,
                                     evidence=(p.frame,) if closed_at is None else (p.frame, closed_at))]
+
+    def restart(self) -> None:
+        """The capture lost bytes of the connection: the open request and the last answered one are
+        unknown (the first response after it may answer a lost request). What was settled before
+        stays: the SessionID, the handshake, the one-shot requests answered, the energy mode. After the
+        handshake, SessionSetup may be among what was lost: the first request is not judged again."""
+        self.pending = None
+        self.requests = 0
+        self.last = None
+        self.setup_seen = self.setup_seen or self.handshake_done
 
     def abandoned(self) -> None:
         """The EV closed the connection before its timeout ran out: its own choice, nobody's fault."""

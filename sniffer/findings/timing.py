@@ -205,6 +205,14 @@ class Timing:
                 self.cable_late = (m, elapsed)
         return out
 
+    def restart(self) -> None:
+        """The capture lost bytes of the connection: no clock runs across them (a lost response, or a
+        lost PowerDeliveryReq, would make a wait look longer than it was). What was reported stays
+        reported, and a late CableCheck is still judged by the next request."""
+        self.request = self.last_response = self.ongoing = self.pre_charge = None
+        if self.cable_late is None:
+            self.cable_check = None
+
     def _cable_late(self, nxt: Message | None) -> list[Finding]:
         """The late CableCheck, now that the EV's next request (``None``: none came) shows its choice."""
         assert self.cable_late is not None and self.cable_check is not None

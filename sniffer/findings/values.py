@@ -111,6 +111,11 @@ class Values:
         self._dynamic(m, out)
         return out
 
+    def restart(self) -> None:
+        """The capture lost bytes of the connection: the reports before it are not the last ones before
+        what follows (a lost PreChargeRes, SoC reports apart by the loss). The announced limits stay."""
+        self.soc = self.pre_present = self.pre_target = None
+
     def _limits(self, m: Message, side: str, out: list[Finding]) -> None:
         """Rules that depend on the message's values and the announced limits only."""
         get = m.values.get

@@ -1,7 +1,8 @@
 """One TCP connection: two half-streams, TLS detection, V2GTP framing per direction.
 
 The EV is the TCP client (it connects to the port the SECC announced), so "from the
-client" means EV→EVSE throughout.
+client" means EV→EVSE throughout. While bytes are missing in either direction, both directions'
+results wait and then come out in conversation order (``TcpConnection._in_order``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ EVICT_EVERY = 64
 """Frames between two looks for closed connections to evict (besides every FIN or RST). A power
 of two: the pipeline's fast path tests ``frame & EVICT_MASK`` to leave those frames to it."""
 EVICT_MASK = EVICT_EVERY - 1
+HOLD_EVENTS = 1024
+"""Events of a connection that wait for a hole at most (``TcpConnection._in_order``): past that they
+go on in capture order, so a hole the reassembler keeps open long (data waiting that no one
+acknowledges) cannot hold a live view back, or grow memory, without bound."""
 
 Endpoint = tuple[str, int]
 """(IPv6 address text, port)."""
@@ -41,7 +46,7 @@ class TcpConnection:
     """Mutable state of one connection."""
 
     __slots__ = ("index", "client", "server", "syn_seen", "tls", "streams", "framers", "first_frame",
-                 "last_frame", "fin", "rst", "previous", "challenge", "_names")
+                 "last_frame", "fin", "rst", "previous", "challenge", "_names", "_held")
 
     def __init__(self, index: int, client: Endpoint, server: Endpoint, first_frame: int = 0,
                  last_frame: int = 0) -> None:
@@ -67,6 +72,8 @@ class TcpConnection:
         # Every record of the connection names its endpoints: format them once.
         c, s = f"[{client[0]}]:{client[1]}", f"[{server[0]}]:{server[1]}"
         self._names = ((c, s), (s, c))
+        self._held: list[StreamEvent] | None = None
+        """Events that wait while bytes are missing in either direction (``_in_order``)."""
 
     def notes(self, from_client: bool, flags: int, seq: int, frame: int) -> list[str]:
         """What a SYN, FIN or RST segment means beyond its flags (for the ``tcp`` record's notes)."""
@@ -118,13 +125,21 @@ class TcpConnection:
             self.fin[0 if from_client else 1] = True
         if flags & TCP_RST:
             self.rst = True
-        return out
+        if self._held is None:
+            if not out:
+                return out
+            a, b = self.streams
+            if not (a.hole_seen or b.hole_seen):
+                return out  # nothing missing: the usual case
+        return self._in_order(out)
 
     def ack_only(self, from_client: bool, ack: int, frame: int, time: float) -> list[StreamEvent]:
         """``segment`` for a bare ACK (no payload, no SYN, FIN or RST): half of a busy capture."""
         self.last_frame = frame
         done = self.streams[1 if from_client else 0].ack(ack, frame, time)
-        return self._acked(not from_client, done) if done else []
+        if self._held is None:
+            return self._acked(not from_client, done) if done else []
+        return self._in_order(self._acked(not from_client, done) if done else [])
 
     def _acked(self, from_client: bool, items: Sequence[Chunk | Gap | ForeignAck]) -> list[StreamEvent]:
         """What an acknowledgment released in the stream sent ``from_client``."""
@@ -145,7 +160,44 @@ class TcpConnection:
         if not self.tls:
             for i, framer in enumerate(self.framers):
                 out.extend(StreamEvent(i == 0, m) for m in framer.finish(frame, time))
-        return out
+        return out if self._held is None else self._in_order(out)
+
+    def _holed(self) -> bool:
+        """Whether bytes are missing in either direction (a direction where none are is not looked at
+        again until its ``hole_seen`` is set anew)."""
+        holed = False
+        for stream in self.streams:
+            if stream.holed:
+                holed = True
+            else:
+                stream.hole_seen = False
+        return holed
+
+    def _in_order(self, out: list[StreamEvent]) -> list[StreamEvent]:
+        """``out``, or nothing while bytes are missing in either direction, then all that waited.
+
+        What one side sends may answer bytes of the other that are not delivered yet (behind a hole,
+        or acknowledged before the capture shows them): passed on at once, a response would come
+        before its request. So both directions wait until the hole is filled or given up, and come
+        out as the conversation went: a late segment's bytes before what acknowledged them, or after
+        a gap (where the other side's view restarts) both directions in capture order."""
+        held = self._held
+        if self._holed():
+            if held is None:
+                held = self._held = out
+            else:
+                held.extend(out)
+            if len(held) <= HOLD_EVENTS:
+                return []
+            self._held = []  # the hole stays open: what comes next waits again
+            return _merged(held)
+        self._held = None
+        if held is None:
+            return out
+        if not any(type(e.item) is Gap for e in held) and not any(type(e.item) is Gap for e in out) \
+                and {e.from_client for e in out}.isdisjoint({e.from_client for e in held}):
+            return out + held  # filled: the late bytes came before the segments that acknowledged them
+        return _merged(held + out)
 
     def _deliver(self, from_client: bool, item: Chunk | Gap) -> list[StreamEvent]:
         tls = self.tls
@@ -173,6 +225,25 @@ class TcpConnection:
         """Decrypted application data stops joining at ``offset`` (``lost`` says what the capture lost)."""
         framer = self.framers[0 if from_client else 1]
         return [StreamEvent(from_client, r) for r in framer.gap(offset, 0, frame, time, lost)]
+
+
+def _merged(events: list[StreamEvent]) -> list[StreamEvent]:
+    """The two directions' events in capture order, each direction's own order kept (a TLS stream
+    decrypts in order), a gap as early as its direction allows: what follows it, from either side,
+    comes after the bytes it lost."""
+    a = [e for e in events if e.from_client]
+    b = [e for e in events if not e.from_client]
+    out: list[StreamEvent] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        x, y = a[i].item, b[j].item
+        if type(x) is Gap or (type(y) is not Gap and x.frame <= y.frame):
+            out.append(a[i])
+            i += 1
+        else:
+            out.append(b[j])
+            j += 1
+    return out + a[i:] + b[j:]
 
 
 def challenge_note(item: ForeignAck) -> str:

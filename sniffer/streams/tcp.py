@@ -93,10 +93,20 @@ class HalfStream:
         # Set by the SYN until the peer acknowledges it or data follows: until then an acknowledgment
         # may belong to an earlier connection on the same ports (a challenge ACK).
         self._unsynced = False
+        self.hole_seen = False
+        """Set when bytes may be missing (data came ahead of a hole, or the peer acknowledged bytes not
+        seen yet); the connection clears it once :attr:`holed` says nothing is. One attribute to read
+        per segment instead of :attr:`holed`'s look."""
 
     @property
     def started(self) -> bool:
         return self._base is not None
+
+    @property
+    def holed(self) -> bool:
+        """Bytes are missing before data it holds or before bytes the peer acknowledged: until they
+        come or are given up as a :class:`Gap`, what the peer sends may answer bytes not delivered yet."""
+        return not (self._hole_tick is None and not self._pending)
 
     def syn(self, seq: int) -> bool:
         """The SYN fixes the stream start at ``seq + 1`` (a repeated SYN changes nothing).
@@ -150,6 +160,7 @@ class HalfStream:
             if prev is None or len(prev[0]) < len(data):
                 self._pending_bytes += len(data) - (len(prev[0]) if prev else 0)
                 self._pending[off] = (data, frame, time)
+                self.hole_seen = True
             if self._pending_bytes > MAX_PENDING_BYTES:
                 return self._skip_hole(frame, time, "too much data waiting behind a hole")
             return self._check_hole(frame, time)
@@ -210,6 +221,7 @@ class HalfStream:
             if self._acked <= nxt + (1 if self.fin and not self._pending else 0):
                 return []
             self._hole_tick = self._tick
+            self.hole_seen = True
         return self._check_hole(frame, time)
 
     def _check_hole(self, frame: int, time: float) -> list[Chunk | Gap]:

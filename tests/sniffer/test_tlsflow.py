@@ -1,7 +1,8 @@
-"""TLS inside the pipeline, on a real TLS 1.3 capture that lost frames (a QCA7000 sniffer misses some)."""
+"""TLS inside the pipeline, on TLS 1.2 and 1.3 captures that lost frames (a QCA7000 sniffer misses some)."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from v2gsniff.sniffer.model import RawFrame, Record
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 CAPTURES = Path(__file__).resolve().parents[2] / "captures"
-TLS13 = CAPTURES / "iso20_tls13.pcapng"
+TLS = ["iso20_tls13", "iso2_tls12", "iso2_pnc"]
+"""TLS 1.3 (ISO 15118-20), TLS 1.2 (ISO 15118-2), TLS 1.2 with Plug & Charge (certificates, signatures)."""
 
 
 def without(src: Path, dst: Path, drop: set[int]) -> Path:
@@ -26,10 +28,14 @@ def without(src: Path, dst: Path, drop: set[int]) -> Path:
     return dst
 
 
-def decoded(path: Path) -> list[Record]:
+def keylog(name: str) -> KeyLog:
     log = KeyLog()
-    log.add_file(CAPTURES / "iso20_tls13.keys")
-    records, problem = decode_file(path, keylog=log)
+    log.add_file(CAPTURES / f"{name}.keys")
+    return log
+
+
+def decoded(path: Path, name: str) -> list[Record]:
+    records, problem = decode_file(path, keylog=keylog(name))
     assert problem is None
     return records
 
@@ -39,38 +45,39 @@ def v2g(records: list[Record]) -> list[tuple[str, str, object]]:
     return [(r.name, r.extra["dir"], r.extra["body"]) for r in records if r.kind == "v2g"]
 
 
-CLEAN = decoded(TLS13)
-MESSAGES = [r for r in CLEAN if r.kind == "v2g"]
+@cache
+def messages(name: str) -> list[Record]:
+    """The V2G records of the whole capture."""
+    return [r for r in decoded(CAPTURES / f"{name}.pcapng", name) if r.kind == "v2g" and r.extra.get("tls")]
 
 
+@pytest.mark.parametrize("name", TLS)
 @pytest.mark.parametrize("at", [0.1, 0.3, 0.6, 0.9])
 @pytest.mark.parametrize("direction", ["ev->evse", "evse->ev"])
-def test_a_lost_tls_frame_costs_its_own_message_only(tmp_path: Path, at: float, direction: str) -> None:
+def test_a_lost_tls_frame_costs_its_own_message_only(tmp_path: Path, name: str, at: float, direction: str) -> None:
     """Setup, cable check, charge loop, welding detection: wherever the loss, the direction goes on."""
-    mine = [r for r in MESSAGES if r.extra["dir"] == direction]
+    clean = messages(name)
+    mine = [r for r in clean if r.extra["dir"] == direction]
     victim = mine[int(at * len(mine))]
-    records = decoded(without(TLS13, tmp_path / "lossy.pcapng", {victim.frame}))
+    records = decoded(without(CAPTURES / f"{name}.pcapng", tmp_path / "lossy.pcapng", {victim.frame}), name)
     gaps = [r for r in records if r.kind == "gap"]
-    assert len(gaps) == 1 and gaps[0].extra["dir"] == direction
+    assert len(gaps) == 1 and gaps[0].extra["dir"] == direction and gaps[0].extra["tls"]
     assert "the TLS stream resumes at the next record that authenticates" in (gaps[0].error or "")
-    # every other message of both directions, decrypted and decoded as in the whole capture (the
-    # EV's held behind the hole come out when it is declared lost: compared per direction)
+    # every other message of both directions, decrypted and decoded as in the whole capture
     for side in ("ev->evse", "evse->ev"):
-        expected = [m for r, m in zip(MESSAGES, v2g(MESSAGES), strict=True) if r is not victim and m[1] == side]
+        expected = [m for r, m in zip(clean, v2g(clean), strict=True) if r is not victim and m[1] == side]
         assert [m for m in v2g(records) if m[1] == side] == expected
     resync = [r for r in records if r.kind == "tls" and "decrypts at sequence number" in (r.summary or "")]
     assert len(resync) == 1 and "held 1 records" in (resync[0].summary or "")
     assert not [r for r in records if r.kind == "tls" and r.error]
 
 
-
 def test_a_tls_gap_is_counted_like_a_cleartext_one(tmp_path: Path) -> None:
-    victim = MESSAGES[len(MESSAGES) // 2]
-    log = KeyLog()
-    log.add_file(CAPTURES / "iso20_tls13.keys")
+    clean = messages("iso20_tls13")
+    victim = clean[len(clean) // 2]
     keep = Keep()
-    engine = Engine([keep], keylog=log)
-    engine.read([without(TLS13, tmp_path / "lossy.pcapng", {victim.frame})])
+    engine = Engine([keep], keylog=keylog("iso20_tls13"))
+    engine.read([without(CAPTURES / "iso20_tls13.pcapng", tmp_path / "lossy.pcapng", {victim.frame})])
     gaps = [r for r in keep.kept if r.kind == "gap"]
     assert engine.decoder is not None and len(gaps) == 1
     assert (engine.decoder.stats.gaps, engine.decoder.stats.lost_bytes) == (1, gaps[0].fields["missing_bytes"])

@@ -226,7 +226,7 @@ def test_errors_and_gaps_are_visible_in_place(tmp_path: Path) -> None:
         lst = app.query_one(MessageList)
         await pilot.press("n")  # next error, gap or error/warning finding, without any filter
         record = app.store.records[lst.index]
-        while not record.error:  # a finding on the way (the lost request leaves its response unmatched)
+        while not record.error:  # an error or warning finding on the way (none blames the loss itself)
             assert app.store.severity_at(lst.index) in ("error", "warning")
             await pilot.press("n")
             record = app.store.records[lst.index]
