@@ -9,17 +9,15 @@ direction's earlier records (ChangeCipherSpec, Finished, KeyUpdate) and on the S
 
 from __future__ import annotations
 
-import re
-
 from v2gsniff.sniffer.streams.tls import keylog as kl
 from v2gsniff.sniffer.streams.tls.events import TlsError, TlsEvent, TlsGap, TlsNote
 from v2gsniff.sniffer.streams.tls.record import (
     DecryptError,
-    Protection,
     Tls13Aead,
     next_traffic_secret,
     tls12_protections,
 )
+from v2gsniff.sniffer.streams.tls.resync import MAX_WINDOW, MIN_PROTECTED, RETRY_WINDOW, record_start, trial
 from v2gsniff.sniffer.streams.tls.session import (
     ALERT,
     APPLICATION_DATA,
@@ -39,16 +37,6 @@ from v2gsniff.sniffer.streams.tls.session import (
     Side,
 )
 from v2gsniff.sniffer.streams.tls.suites import suite_name, version_name
-
-MIN_PROTECTED = 21
-"""Bytes of the smallest protected record on the wire (header and a 16-byte tag): a gap of n bytes
-held at most n // 21 + 1 records, the sequence numbers the next record is tried under."""
-MAX_WINDOW = 4096
-"""Sequence numbers tried at most after one gap (a few ms of trial decryptions)."""
-RETRY_WINDOW = 16
-"""Sequence numbers the records after a failed trial still try (so a wrong key costs no more)."""
-_HEADER = re.compile(rb"[\x15-\x17]\x03[\x01-\x04]")
-"""Alert, handshake or application data, version 3.1-3.4: where a record may start after a gap."""
 
 
 class TlsConnection(Negotiation):
@@ -146,7 +134,7 @@ class TlsConnection(Negotiation):
     def _split(self, side: Side, frame: int, time: float, out: list[TlsEvent]) -> None:
         buf = side.buf
         if side.align:
-            start = _record_start(buf)
+            start = record_start(buf)
             if start < 0:
                 del buf[: max(len(buf) - 4, 0)]  # the rest of a cut record; a header may straddle the next chunk
                 return
@@ -233,6 +221,8 @@ class TlsConnection(Negotiation):
                 side.ccs_seen = side.encrypting = True
                 side.seq = 0
                 return True
+            if side.window and self._ccs_lost(side, rec, out):
+                return True
             if rec.ctype == APPLICATION_DATA:
                 out.append(TlsError(side.from_client, rec.frame, rec.time, "unexpected-record",
                                     "application data before ChangeCipherSpec", rec.number))
@@ -261,21 +251,49 @@ class TlsConnection(Negotiation):
                         "encrypted records but the hellos were not seen: cannot look up keys")
         return False
 
+    def _keys12(self, side: Side, rec: QueuedRecord, out: list[TlsEvent]) -> bool | None:
+        """Both directions' TLS 1.2 protections, made once: True when ready, None to wait (hellos or
+        key to come), False to give up."""
+        if side.protection is not None:
+            return True
+        state = self._hello_state(side, rec, out)
+        if not state:
+            return state
+        assert self._suite is not None and self._client_random is not None and self._server_random is not None
+        entry = self._keylog.entry(self._client_random, kl.CLIENT_RANDOM)
+        if entry is None:
+            self._no_key(side, rec, out, kl.CLIENT_RANDOM)
+            return None
+        self._etm = self._etm_offered and self._etm_accepted
+        client, server = tls12_protections(self._suite, entry.secret.reveal(), self._client_random,
+                                           self._server_random, self._etm)
+        self._sides[True].protection, self._sides[False].protection = client, server
+        self._keys_note(rec, side, out)
+        return True
+
+    def _ccs_lost(self, side: Side, rec: QueuedRecord, out: list[TlsEvent]) -> bool:
+        """TLS 1.2, a record after a gap on a side that has not changed cipher spec: the ChangeCipherSpec
+        (and Finished) may have been lost in it. If the record authenticates under the keys, they were."""
+        if rec.ctype == CCS or self._keys12(side, rec, []) is not True:
+            return False
+        assert side.protection is not None
+        found = trial(side.protection, 0, side.window, rec)
+        if found is None:
+            return False
+        seq, (ctype, plain) = found
+        out.append(TlsNote(side.from_client, rec.frame, rec.time, "key-change-inferred",
+                           f"record {rec.number} decrypts at sequence number {seq} under the keys: the "
+                           "ChangeCipherSpec was lost in the gap before it"))
+        side.ccs_seen = side.encrypting = True
+        side.seq, side.window = seq + 1, 0
+        side.authenticated += 1
+        self._content(side, ctype, plain, rec, True, out)
+        return True
+
     def _decrypt12(self, side: Side, rec: QueuedRecord, out: list[TlsEvent]) -> bool:
-        if side.protection is None:
-            state = self._hello_state(side, rec, out)
-            if not state:
-                return state is not None
-            assert self._suite is not None and self._client_random is not None and self._server_random is not None
-            entry = self._keylog.entry(self._client_random, kl.CLIENT_RANDOM)
-            if entry is None:
-                self._no_key(side, rec, out, kl.CLIENT_RANDOM)
-                return False
-            self._etm = self._etm_offered and self._etm_accepted
-            client, server = tls12_protections(self._suite, entry.secret.reveal(), self._client_random,
-                                               self._server_random, self._etm)
-            self._sides[True].protection, self._sides[False].protection = client, server
-            self._keys_note(rec, side, out)
+        ready = self._keys12(side, rec, out)
+        if not ready:
+            return ready is False  # give up: the record is done with; wait: it stays queued
         try:
             ctype, plain = self._open(side, rec, out)
         except DecryptError as exc:
@@ -294,7 +312,7 @@ class TlsConnection(Negotiation):
         assert protection is not None
         if not side.window:
             return protection.decrypt(side.seq, rec.ctype, rec.version, rec.fragment)
-        found = _trial(protection, side.seq, side.window, rec)
+        found = trial(protection, side.seq, side.window, rec)
         if found is None:
             raise DecryptError("no-resync", f"the first record after a gap authenticates under none of sequence "
                                             f"numbers {side.seq}..{side.seq + side.window}")
@@ -380,7 +398,7 @@ class TlsConnection(Negotiation):
             return False
         protection = Tls13Aead(self._suite, nxt)
         # after a gap, the change may lie in it, with records under the new keys
-        found = _trial(protection, 0, side.window, rec)
+        found = trial(protection, 0, side.window, rec)
         if found is None:
             return False
         seq, (ctype, plain) = found
@@ -449,34 +467,6 @@ class TlsConnection(Negotiation):
             message += "; no record has authenticated under these keys yet: the key log secret may not belong " \
                        "to this session"
         out.append(TlsError(side.from_client, rec.frame, rec.time, exc.code, message, rec.number))
-
-
-def _trial(protection: Protection, first: int, window: int, rec: QueuedRecord) -> tuple[int, tuple[int, bytes]] | None:
-    """The first sequence number of ``first``..``first + window`` under which ``rec`` authenticates,
-    with its (content type, plaintext); ``None`` when none does."""
-    for seq in range(first, first + window + 1):
-        try:
-            return seq, protection.decrypt(seq, rec.ctype, rec.version, rec.fragment)
-        except DecryptError:
-            continue
-    return None
-
-
-def _record_start(buf: bytearray) -> int:
-    """Where the first plausible record header lies in ``buf`` after a gap (-1: none). A header is
-    plausible when its length is, and the header after its record too when ``buf`` holds it; the
-    record's tag has the last word (``_open``). A header cut by the end of ``buf`` counts."""
-    for m in _HEADER.finditer(buf):
-        p = m.start()
-        if len(buf) - p < 5:
-            return p
-        length = (buf[p + 3] << 8) | buf[p + 4]
-        if not 0 < length <= MAX_RECORD:
-            continue
-        end = p + 5 + length
-        if len(buf) - end < 3 or _HEADER.match(buf, end):
-            return p
-    return -1
 
 
 def _ordered(events: list[TlsEvent]) -> list[TlsEvent]:

@@ -472,3 +472,19 @@ def test_a_gap_under_a_wrong_key_costs_no_trials_after_the_first_record(make_ses
     after = [e for e in of(events, TlsError) if e.from_client and e.frame > 13]
     assert after and after[0].code == "no-resync"
     assert all(e.code == "bad-tag" for e in after[1:])  # tried under one sequence number each
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n.startswith("tls12")])
+@pytest.mark.parametrize("from_client", [True, False])
+def test_a_change_cipher_spec_lost_in_a_gap_is_inferred(make_session: Make, name: str, from_client: bool) -> None:
+    session = make_session(name)
+    writes = record_writes(session)
+    ccs = next(i for i, (side, rec) in enumerate(writes) if side == from_client and rec[0] == 20)
+    lost = _run_of(writes, from_client, ccs, 2)  # the ChangeCipherSpec and the Finished after it
+    clean = feed(TlsConnection(keylog_of(session)), writes)
+    events = _lossy_feed(session, writes, from_client, lost)
+    assert of(events, TlsError) == []
+    inferred = [n for n in of(events, TlsNote) if n.code == "key-change-inferred"]
+    assert len(inferred) == 1 and "ChangeCipherSpec was lost" in inferred[0].message
+    # every application record of both directions comes out (the lost Finished held none)
+    assert plaintext(events) == plaintext(clean)
