@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from v2gsniff.sniffer.model import Record
-from v2gsniff.sniffer.pnc import PncChecker, PncSetup
+from v2gsniff.sniffer.pnc import PncChecker
+from v2gsniff.sniffer.setup import AnalysisSetup
 
 if TYPE_CHECKING:
     from v2gsniff.sniffer.engine import Engine
@@ -17,7 +18,7 @@ class Pnc:
     """A fresh :class:`PncChecker` per capture (``setup``: --trust/--oem-key), asked about every
     record before the sinks see it (``observe`` adds ``signature``/``chains``). Put it first."""
 
-    def __init__(self, setup: PncSetup | None = None) -> None:
+    def __init__(self, setup: AnalysisSetup | None = None) -> None:
         self.setup = setup
         self.checker = self._new()
 

@@ -8,10 +8,12 @@ from collections.abc import Iterable
 
 import click
 
+from v2gsniff.sniffer.commands.decode import keylog_option
 from v2gsniff.sniffer.commands.exits import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, exit_code_for
 from v2gsniff.sniffer.commands.report import FleetOptions, fleet_options, run
 from v2gsniff.sniffer.findings.model import SEVERITIES, Finding, RuleSet
 from v2gsniff.sniffer.findings.registry import FAMILIES, select
+from v2gsniff.sniffer.setup import AnalysisSetup
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 no finding at or above --fail-on; 1 at least one; 2 usage error (an unknown rule "
@@ -32,9 +34,11 @@ EXIT_CODES_HELP = (
 @click.option("--only", multiple=True, metavar="RULE", help="Run only these rules (or families); repeatable.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Captures decoded in parallel (with --dask local: the number of workers).")
+@keylog_option
 @fleet_options
 def check(files: tuple[str, ...], fail_on: str, fmt: str, list_rules: bool, disable: tuple[str, ...],
-          only: tuple[str, ...], jobs: int, dask: str | None, cache: str | None, progress: bool | None) -> None:
+          only: tuple[str, ...], jobs: int, keylogs: tuple[str, ...], dask: str | None, cache: str | None,
+          progress: bool | None) -> None:
     """Run the findings over capture FILES (directories are searched) and fail on what CI should not accept."""
     try:
         rules = select(only, disable)
@@ -48,7 +52,8 @@ def check(files: tuple[str, ...], fail_on: str, fmt: str, list_rules: bool, disa
         raise click.UsageError("no capture given (or --rules to list the rules)")
     results, problems, _inventory = run(files, None, None, jobs,
                                         sys.stderr.isatty() if progress is None else progress,
-                                        fleet=FleetOptions(dask, cache), series=False)
+                                        setup=AnalysisSetup(keylogs=keylogs), fleet=FleetOptions(dask, cache),
+                                        series=False)
     kept = {r.path: [f for f in r.findings if f.rule in rules] for r in results}
     out = sys.stdout
     if fmt == "jsonl":

@@ -13,7 +13,8 @@ from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_OK, exit_code_
 from v2gsniff.sniffer.engine import CaptureProblem, Engine
 from v2gsniff.sniffer.model import Record
 from v2gsniff.sniffer.output import open_writer
-from v2gsniff.sniffer.pnc import PncChecker, PncSetup
+from v2gsniff.sniffer.pnc import PncChecker
+from v2gsniff.sniffer.setup import AnalysisSetup
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 if TYPE_CHECKING:
@@ -24,14 +25,17 @@ if TYPE_CHECKING:
 
 def load_keylogs(paths: tuple[str, ...] | list[str]) -> KeyLog:
     """One key log from every file given (unknown labels and bad lines are skipped)."""
-    keylog = KeyLog()
-    for path in paths:
-        try:
-            keylog.add_file(path)
-        except OSError as err:
-            raise click.BadParameter(f"cannot read key log {path}: {err.strerror}") from err
-    return keylog
+    try:
+        return AnalysisSetup(keylogs=tuple(paths)).keylog()
+    except OSError as err:
+        raise click.BadParameter(f"cannot read key log {err.filename}: {err.strerror}") from err
 
+
+keylog_option = click.option(
+    "--keylog", "keylogs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+    help="NSS key log file (SSLKEYLOGFILE format) for TLS decryption, besides the secrets a capture "
+         "carries; repeatable.")
+"""``--keylog`` of every command that decodes captures."""
 
 TRUST_HELP = ("Root certificates (PEM or DER file, or a directory of them) that Plug & Charge chains are "
               "verified against; repeatable. Without it a sound chain is 'verified up to an untrusted root'.")
@@ -41,7 +45,7 @@ OEM_KEY_HELP = ("OEM provisioning private key (PEM or DER): decrypt the contract
                 "ISO 15118-2 CertificateInstallationRes and check it belongs to the contract certificate.")
 
 
-def pnc_checker(setup: PncSetup) -> PncChecker:
+def pnc_checker(setup: AnalysisSetup) -> PncChecker:
     """The checker for --trust/--oem-key; --trust files without a certificate are said on stderr."""
     try:
         checker = setup.checker()
@@ -96,13 +100,7 @@ class ExitStatus:
     show_default=True,
     help="Readable lines, or one JSON object per message.",
 )
-@click.option(
-    "--keylog",
-    "keylogs",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="NSS key log file (SSLKEYLOGFILE format) for TLS decryption; repeatable.",
-)
+@keylog_option
 @click.option("--show-keys", is_flag=True, help="Show NMKs and TLS secrets instead of <redacted>.")
 @click.option(
     "--filter",
@@ -150,7 +148,7 @@ def decode(
     keylog = load_keylogs(keylogs)
     status = ExitStatus()
     matches, fields_check = _record_filter(filter_text)
-    setup = PncSetup(trust_paths, oem_key)
+    setup = AnalysisSetup(trust_paths, oem_key)
     pnc_checker(setup)  # says what is wrong with the files once, before any output
     # Signed V2G messages gain ``signature``, certificate chains ``chains`` (Pnc); each record's
     # findings follow it (Findings, which also says when the capture cannot see the whole session:

@@ -6,11 +6,13 @@ import sys
 
 import click
 
+from v2gsniff.sniffer.commands.decode import keylog_option
 from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, fail
 from v2gsniff.sniffer.commands.report import FleetOptions, exit_status, fleet_options, run
 from v2gsniff.sniffer.report.collect import Keep
 from v2gsniff.sniffer.report.fleet import FleetUnavailable
 from v2gsniff.sniffer.sessions import Inventory
+from v2gsniff.sniffer.setup import AnalysisSetup
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -21,9 +23,10 @@ from v2gsniff.sniffer.sessions import Inventory
 @click.option("--vehicles", type=click.Path(dir_okay=False), help="Vehicle inventory (TOML).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Captures decoded in parallel (with --dask local: the number of workers).")
+@keylog_option
 @fleet_options
-def export(paths: tuple[str, ...], folder: str, fmt: str, vehicles: str | None, jobs: int, dask: str | None,
-           cache: str | None, progress: bool | None) -> None:
+def export(paths: tuple[str, ...], folder: str, fmt: str, vehicles: str | None, jobs: int, keylogs: tuple[str, ...],
+           dask: str | None, cache: str | None, progress: bool | None) -> None:
     """Tables for DuckDB, pandas or Spark: one row per session, finding, V2G message and SAP offer.
 
     PATHS are capture files, directories or fsspec URLs, as for ``report``; rows join on
@@ -45,7 +48,8 @@ def export(paths: tuple[str, ...], folder: str, fmt: str, vehicles: str | None, 
     try:
         results, problems, _ = run(paths, vehicles, None, jobs,
                                    sys.stderr.isatty() if progress is None else progress,
-                                   fleet=FleetOptions(dask, cache), messages=True, series=False, keep=spool)
+                                   setup=AnalysisSetup(keylogs=keylogs), fleet=FleetOptions(dask, cache),
+                                   messages=True, series=False, keep=spool)
         if not results and problems:
             fail("no captures to export", EXIT_NOT_FOUND)
         rows = tables[0].finish(results)

@@ -12,10 +12,15 @@ from typing import Any
 import click
 
 from v2gsniff.sniffer.capture import CaptureError
-from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP, pnc_checker
+from v2gsniff.sniffer.commands.decode import (
+    OEM_KEY_HELP,
+    TRUST_HELP,
+    keylog_option,
+    load_keylogs,
+    pnc_checker,
+)
 from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, exit_code_for, fail, warn
 from v2gsniff.sniffer.output.inert import inert_json, inert_text
-from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report import (
     RENDERERS,
     CaptureResult,
@@ -29,6 +34,7 @@ from v2gsniff.sniffer.report.fleet import Analyse, FleetUnavailable, Summary, an
 from v2gsniff.sniffer.report.html import SESSION_SECTIONS_LIMIT, render_html
 from v2gsniff.sniffer.sessions import Inventory, InventoryError, load_inventory
 from v2gsniff.sniffer.sessions.pathlabel import PathPattern, PatternError, compile_pattern
+from v2gsniff.sniffer.setup import AnalysisSetup
 
 
 class _Progress:
@@ -75,7 +81,7 @@ def path_patterns(texts: tuple[str, ...]) -> list[PathPattern]:
 
 
 def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: int,
-        progress: bool, from_path: tuple[str, ...] = (), pnc: PncSetup | None = None, *,
+        progress: bool, from_path: tuple[str, ...] = (), setup: AnalysisSetup | None = None, *,
         fleet: FleetOptions | None = None, messages: bool = False, series: bool = True,
         keep: Callable[[list[str], Inventory | None], Keep] | None = None,
         ) -> tuple[list[CaptureResult], list[str], Inventory | None]:
@@ -91,8 +97,10 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
     for problem in problems:
         warn(problem.split(": ", 1)[0], problem.split(": ", 1)[-1])
     inventory = load_vehicles(vehicles, problems)
-    pnc = pnc or PncSetup()
-    pnc_checker(pnc)  # says once what is wrong with the --trust/--oem-key files; each worker loads them again
+    setup = setup or AnalysisSetup()
+    # says once what is wrong with the --trust/--oem-key/--keylog files; each worker loads them again
+    pnc_checker(setup)
+    load_keylogs(setup.keylogs)
     if fleet.cache:
         try:  # an unusable cache URL is one message now, not one per capture later
             AnalysisCache(fleet.cache)
@@ -109,7 +117,7 @@ def run(paths: tuple[str, ...], vehicles: str | None, label: str | None, jobs: i
     bar = _Progress(len(files), progress)
     try:
         results = analyse_all(files, jobs=jobs, dask=fleet.dask, label=label, work=work, progress=bar,
-                              names=names, pnc=pnc, sizes=[size for _, size in found], keep=arrived)
+                              names=names, setup=setup, sizes=[size for _, size in found], keep=arrived)
     except FleetUnavailable as err:
         fail(str(err))
     finally:
@@ -168,13 +176,14 @@ def fleet_options(f: Callable[..., Any]) -> Callable[..., Any]:
               help="Captures decoded in parallel (with --dask local: the number of workers).")
 @click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
 @click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+@keylog_option
 @click.option("--sessions", "session_pages", type=click.Choice(["auto", "all", "none"]), default="auto",
               show_default=True, help="HTML: a section per session with timeline and plots; 'auto' leaves "
               f"them out past {SESSION_SECTIONS_LIMIT} sessions.")
 @fleet_options
 def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, from_path: tuple[str, ...],
-           fmt: str, output: str, jobs: int, trust: tuple[str, ...], oem_key: str | None, session_pages: str,
-           dask: str | None, cache: str | None, progress: bool | None) -> None:
+           fmt: str, output: str, jobs: int, trust: tuple[str, ...], oem_key: str | None, keylogs: tuple[str, ...],
+           session_pages: str, dask: str | None, cache: str | None, progress: bool | None) -> None:
     """Which protocols each vehicle speaks, with which charger it worked, and whether BPT works.
 
     PATHS are capture files and directories (searched recursively; '-' reads a capture from
@@ -186,7 +195,7 @@ def report(paths: tuple[str, ...], vehicles: str | None, label: str | None, from
     plots = fmt == "json" or md_folder or (fmt == "html" and session_pages != "none")
     results, problems, inventory = run(paths, vehicles, label, jobs,
                                        sys.stderr.isatty() if progress is None else progress, from_path,
-                                       PncSetup(trust, oem_key), fleet=FleetOptions(dask, cache), series=plots)
+                                       AnalysisSetup(trust, oem_key, keylogs), fleet=FleetOptions(dask, cache), series=plots)
     if not results and problems:
         fail("no captures to report on", EXIT_NOT_FOUND)
     made = build(results, inventory, problems)

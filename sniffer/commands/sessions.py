@@ -6,13 +6,13 @@ import sys
 
 import click
 
-from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP
+from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP, keylog_option
 from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, fail
 from v2gsniff.sniffer.commands.report import exit_status, run
 from v2gsniff.sniffer.output.inert import inert_json, inert_line
-from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report.build import authorization, findings_cell, outcome
 from v2gsniff.sniffer.sessions import Session
+from v2gsniff.sniffer.setup import AnalysisSetup
 
 COLUMNS = ("session", "vehicle", "charger", "protocol", "last phase", "outcome", "bpt", "duration s", "ended by",
            "authorization", "findings")
@@ -41,14 +41,15 @@ def session_line(s: Session) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
 @click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
 @click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+@keylog_option
 def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, from_path: tuple[str, ...],
-             jobs: int, fmt: str, trust: tuple[str, ...], oem_key: str | None) -> None:
+             jobs: int, fmt: str, trust: tuple[str, ...], oem_key: str | None, keylogs: tuple[str, ...]) -> None:
     """One line per charging session: vehicle, charger, protocol, last phase, outcome, BPT outcome,
     duration in seconds, how it ended, authorization, findings. FILES are captures or directories ('-' for stdin)."""
     import json
 
     results, problems, inventory = run(files, vehicles, label, jobs, sys.stderr.isatty(), from_path,
-                                       PncSetup(trust, oem_key), series=False)
+                                       AnalysisSetup(trust, oem_key, keylogs), series=False)
     if not results and problems:
         fail("no captures to list", EXIT_NOT_FOUND)
     if fmt == "text":

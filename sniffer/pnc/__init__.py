@@ -15,7 +15,7 @@ judges what they carry; ``rules.PNC_RULES`` turns each failure into a ``Finding`
 
 from typing import TYPE_CHECKING, Any
 
-from .checker import PncChecker, PncSetup
+from .checker import PncChecker
 
 if TYPE_CHECKING:
     from .chains import TrustStore
@@ -52,5 +52,5 @@ def __dir__() -> list[str]:
     # the model's names are this package's as if imported (report/codec.py resolves annotations by them)
     return sorted({*globals(), *_MODEL})
 
-__all__ = ["ChainCheck", "EmaidCheck", "KeyCheck", "PncChecker", "PncSection", "PncSetup", "ReferenceCheck",
+__all__ = ["ChainCheck", "EmaidCheck", "KeyCheck", "PncChecker", "PncSection", "ReferenceCheck",
            "SignatureCheck", "Step", "TrustStore", "Where"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from v2gsniff.dissectors.exi import ExiMessage
 from v2gsniff.sniffer.model import Record, SharedTail
@@ -47,25 +47,6 @@ SIGNERS: dict[str, str] = {
 _SIGNED_SCHEMAS = ("iso2", "iso20-cm", "iso20-ac", "iso20-dc", "iso20-wpt", "iso20-acdp")
 CARRIERS = frozenset({*SIGNERS, "PaymentDetailsReq"})
 """Messages that can carry certificates, an eMAID or a signature; the charge loop is never walked."""
-
-
-class PncSetup(NamedTuple):
-    """What the user gave for the checks (``--trust``, ``--oem-key``), as paths: it crosses process
-    boundaries (``report --jobs``) and each process loads the files itself. (A NamedTuple: every
-    decode makes one, and a frozen dataclass costs start-up its exec'd methods.)"""
-
-    trust: tuple[str, ...] = ()
-    oem_key: str | None = None
-
-    def checker(self) -> PncChecker:
-        """A checker with these roots and key; OSError/ValueError when a file cannot be used."""
-        if not (self.trust or self.oem_key):
-            return PncChecker()  # cryptography loads with the first certificate (start-up)
-        from .chains import TrustStore
-        from .oemkey import load_key
-
-        return PncChecker(TrustStore.load(self.trust) if self.trust else None,
-                          load_key(self.oem_key) if self.oem_key else None)
 
 
 class PncChecker:

@@ -39,8 +39,8 @@ import orjson
 from v2gsniff.sniffer.capture import errors
 from v2gsniff.sniffer.capture.remote import filesystem, is_url, read_chunks
 from v2gsniff.sniffer.findings.model import Finding
-from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.sessions import Session
+from v2gsniff.sniffer.setup import AnalysisSetup
 
 from .codec import decode, encode
 from .collect import CaptureResult
@@ -115,17 +115,17 @@ class AnalysisCache:
         else:
             self._base = self.root
 
-    def key(self, location: str | os.PathLike[str], label: str | None, pnc: PncSetup | None = None) -> str:
+    def key(self, location: str | os.PathLike[str], label: str | None, setup: AnalysisSetup | None = None) -> str:
         """The entry name of a capture (raises ``OSError``)."""
-        return self.entry_key(self.content_digest(location)[0], label, pnc)
+        return self.entry_key(self.content_digest(location)[0], label, setup)
 
-    def entry_key(self, digest: str, label: str | None, pnc: PncSetup | None = None) -> str:
+    def entry_key(self, digest: str, label: str | None, setup: AnalysisSetup | None = None) -> str:
         """The entry name of the capture whose bytes hash to ``digest``. A ``--label`` and the
-        ``--trust``/``--oem-key`` files (their contents) change the analysis: they are in it."""
-        options = setup_digest(pnc)
+        ``--trust``/``--oem-key``/``--keylog`` files (their contents) change the analysis: they are in it."""
+        options = setup_digest(setup)
         if label is not None:
             options.update(b"label\0" + label.encode())
-        suffix = "" if label is None and not (pnc and (pnc.trust or pnc.oem_key)) else "-" + options.hexdigest()[:12]
+        suffix = "" if label is None and not (setup and (setup.trust or setup.oem_key or setup.keylogs)) else "-" + options.hexdigest()[:12]
         return f"{self.version}/{digest[:2]}/{digest}{suffix}.json"
 
     def content_digest(self, location: str | os.PathLike[str]) -> tuple[str, bool]:
@@ -191,12 +191,13 @@ class AnalysisCache:
             raise
 
 
-def setup_digest(pnc: PncSetup | None) -> Any:
-    """SHA-256 over the contents of the trust roots (files, or every file of a folder) and OEM key."""
+def setup_digest(setup: AnalysisSetup | None) -> Any:
+    """SHA-256 over the contents of the trust roots (files, or every file of a folder), OEM key and key logs."""
     h = hashlib.sha256()
-    if pnc is None:
+    if setup is None:
         return h
-    for kind, paths in (("trust", pnc.trust), ("oem", (pnc.oem_key,) if pnc.oem_key else ())):
+    for kind, paths in (("trust", setup.trust), ("oem", (setup.oem_key,) if setup.oem_key else ()),
+                        ("keylog", setup.keylogs)):
         for given in paths:
             root = Path(given)
             for f in sorted(root.rglob("*")) if root.is_dir() else [root]:

@@ -20,9 +20,9 @@ from v2gsniff.sniffer.capture.pcap import is_pcap_magic
 from v2gsniff.sniffer.capture.remote import base_name, is_url, list_captures
 from v2gsniff.sniffer.engine import Engine
 from v2gsniff.sniffer.findings.model import Finding
-from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.sessions import Session
 from v2gsniff.sniffer.sessions.pathlabel import PathPattern, identify_by_path, relative_path
+from v2gsniff.sniffer.setup import AnalysisSetup
 
 from .identify import reconcile
 
@@ -110,15 +110,15 @@ def sized_captures(paths: Iterable[str | Path]) -> tuple[list[tuple[Path | str, 
 
 
 def analyse_file(path: str | Path, label: str | None = None, name: str | None = None,
-                 pnc_setup: PncSetup | None = None, addons: Sequence[object] = ()) -> CaptureResult:
+                 setup: AnalysisSetup | None = None, addons: Sequence[object] = ()) -> CaptureResult:
     """Decode one capture (a path, or an fsspec URL: the engine's source opens both) and return its
     sessions; ``name`` is how reports call it (its file name unless said otherwise), with their
     Plug & Charge checks. ``addons`` also see every record (the export's message rows)."""
     location = str(path) if is_url(path) else Path(path)
     name = name or ("stdin" if str(location) == "-" else base_name(location))
-    pnc = Pnc(pnc_setup)  # signed messages and chains get their verdicts before the tracker sees them
+    pnc = Pnc(setup)  # signed messages and chains get their verdicts before the tracker sees them
     sessions = Sessions(label, attach=pnc.attach)
-    engine = Engine([pnc, sessions, *addons])
+    engine = Engine([pnc, sessions, *addons], keylog=setup.keylog() if setup and setup.keylogs else None)
     failure: CaptureError | None = None
     try:
         engine.read([location], names=[name])
@@ -158,7 +158,7 @@ def capture_findings(sessions: tuple[Session, ...], everything: list[Finding]) -
     return tuple(sorted([*(f for s in sessions for f in s.findings), *rest], key=lambda f: f.frame))
 
 
-Work = Callable[[str | Path, str | None, str | None, PncSetup | None], CaptureResult]
+Work = Callable[[str | Path, str | None, str | None, AnalysisSetup | None], CaptureResult]
 """The unit of work: one capture, the ``--label``, its report name and the PnC setup in, its
 result out; ``analyse_file`` or a wrapper of it (the cache in ``fleet``). It runs in worker
 processes, so it must pickle."""
@@ -171,7 +171,7 @@ little of it, so a fleet's results do not pile up in the client."""
 
 def collect(files: Sequence[str | Path], jobs: int = 1, label: str | None = None,
             progress: Callable[[CaptureResult], None] | None = None,
-            names: Sequence[str] | None = None, pnc: PncSetup | None = None,
+            names: Sequence[str] | None = None, setup: AnalysisSetup | None = None,
             work: Work = analyse_file, sizes: Sequence[int] | None = None,
             keep: Keep | None = None) -> list[CaptureResult]:
     """``work`` over ``files`` with ``jobs`` worker processes; results in ``files`` order
@@ -181,7 +181,7 @@ def collect(files: Sequence[str | Path], jobs: int = 1, label: str | None = None
     results: list[CaptureResult] = []
     if jobs == 1:
         for i, (f, name) in enumerate(zip(files, given, strict=True)):
-            res = work(f, label, name, pnc)
+            res = work(f, label, name, setup)
             results.append(keep(i, res) if keep else res)
             if progress:
                 progress(results[-1])
@@ -194,7 +194,7 @@ def collect(files: Sequence[str | Path], jobs: int = 1, label: str | None = None
         def submit() -> None:
             i = next(waiting, None)
             if i is not None:
-                running[pool.submit(work, files[i], label, given[i], pnc)] = i
+                running[pool.submit(work, files[i], label, given[i], setup)] = i
 
         # A few captures per worker in flight, not all of them: 100,000 pending futures would
         # cost the client more than their results (the export keeps little of each).

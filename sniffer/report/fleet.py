@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from v2gsniff.sniffer.capture.remote import base_name
-from v2gsniff.sniffer.pnc import PncSetup
+from v2gsniff.sniffer.setup import AnalysisSetup
 
 from .collect import CaptureResult, Keep, Work, analyse_file, biggest_first, collect
 
@@ -60,11 +60,11 @@ class Analyse:
     memory far less. The cache keeps them either way."""
 
     def __call__(self, location: str | Path, label: str | None = None, name: str | None = None,
-                 pnc: PncSetup | None = None) -> CaptureResult:
+                 setup: AnalysisSetup | None = None) -> CaptureResult:
         loc = str(location)
         name = name or base_name(loc)
         try:
-            result = self._run(loc, label, name, pnc)
+            result = self._run(loc, label, name, setup)
             if not self.series and any(s.series for s in result.sessions):
                 result = dataclasses.replace(result, sessions=tuple(dataclasses.replace(s, series=())
                                                                     for s in result.sessions))
@@ -72,7 +72,7 @@ class Analyse:
         except Exception as err:  # noqa: BLE001 - one bad capture must not stop the other 99,999
             return FleetResult(loc, name, (), error=f"analysis failed: {type(err).__name__}: {err}")
 
-    def _run(self, location: str, label: str | None, name: str, pnc: PncSetup | None) -> FleetResult:
+    def _run(self, location: str, label: str | None, name: str, setup: AnalysisSetup | None) -> FleetResult:
         from v2gsniff.sniffer.capture import CaptureError
 
         from .cache import AnalysisCache, from_entry, to_entry
@@ -82,7 +82,7 @@ class Analyse:
         if store is not None:
             try:
                 digest, hashed = store.content_digest(location)
-                key = store.entry_key(digest, label, pnc)
+                key = store.entry_key(digest, label, setup)
             except (OSError, CaptureError):
                 key = None  # unreadable: analyse_file says why, and nothing is cached
             entry = store.get(key) if key else None
@@ -95,7 +95,7 @@ class Analyse:
             from .messages import MessageRows
 
             rows = MessageRows()
-        r = analyse_file(location, label, name, pnc, [rows] if rows else ())
+        r = analyse_file(location, label, name, setup, [rows] if rows else ())
         columns = rows.columns(r.sessions) if rows else None
         if store is not None and key and not (r.error and not r.frames):
             store.put(key, to_entry(r, columns))  # an open/read failure may be passing: not kept
@@ -106,14 +106,14 @@ class Analyse:
 def analyse_all(files: Sequence[str | Path], *, jobs: int = 1, dask: str | None = None,
                 label: str | None = None, work: Work = analyse_file,
                 progress: Callable[[CaptureResult], None] | None = None,
-                names: Sequence[str] | None = None, pnc: PncSetup | None = None,
+                names: Sequence[str] | None = None, setup: AnalysisSetup | None = None,
                 sizes: Sequence[int] | None = None, keep: Keep | None = None) -> list[CaptureResult]:
     """``work`` over ``files`` in ``files`` order (named by ``names``, their file names unless
     given; ``sizes`` from the listing pick the biggest first): ``jobs`` processes, or a Dask
     cluster. ``keep`` sees each result as it arrives and says what of it to keep."""
     if dask is None:
-        return collect(files, jobs, label, progress, names, pnc, work, sizes, keep)
-    return run_dask(files, dask, label, work, progress, workers=jobs if jobs > 1 else None, names=names, pnc=pnc,
+        return collect(files, jobs, label, progress, names, setup, work, sizes, keep)
+    return run_dask(files, dask, label, work, progress, workers=jobs if jobs > 1 else None, names=names, setup=setup,
                     sizes=sizes, keep=keep)
 
 
@@ -131,14 +131,14 @@ def batches(order: Sequence[int], slots: int) -> list[list[int]]:
 
 
 def _analyse_batch(work: Work, locations: list[tuple[str, str]], label: str | None,
-                   pnc: PncSetup | None) -> list[CaptureResult]:
-    return [work(loc, label, name, pnc) for loc, name in locations]
+                   setup: AnalysisSetup | None) -> list[CaptureResult]:
+    return [work(loc, label, name, setup) for loc, name in locations]
 
 
 def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, work: Work,
              progress: Callable[[CaptureResult], None] | None = None,
              workers: int | None = None, names: Sequence[str] | None = None,
-             pnc: PncSetup | None = None, sizes: Sequence[int] | None = None,
+             setup: AnalysisSetup | None = None, sizes: Sequence[int] | None = None,
              keep: Keep | None = None) -> list[CaptureResult]:
     """Dask tasks of one or more captures on ``scheduler`` (an address, or ``local`` for a LocalCluster).
 
@@ -155,7 +155,7 @@ def run_dask(files: Sequence[str | Path], scheduler: str, label: str | None, wor
         groups = batches(order, sum(client.nthreads().values()))
         futures = client.map(_analyse_batch, [work] * len(groups),
                              [[(locations[i], given[i]) for i in g] for g in groups],
-                             [label] * len(groups), [pnc] * len(groups), key=[f"v2gsniff-{run}-{n}" for n in range(len(groups))],
+                             [label] * len(groups), [setup] * len(groups), key=[f"v2gsniff-{run}-{n}" for n in range(len(groups))],
                              pure=False)
         index = {f.key: g for f, g in zip(futures, groups, strict=True)}
         for fut in distributed.as_completed(futures):

@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from tests.conftest import REAL, need_shared
 from tests.sniffer.fleet.data import a_second_later, real_copies, recorded_earlier, simulated
 from v2gsniff.sniffer.commands.report import report
-from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report import analyse_file, build, render_csv, render_html, render_markdown
 from v2gsniff.sniffer.report.cache import AnalysisCache, analysis_version, from_entry, to_entry
 from v2gsniff.sniffer.report.codec import decode, encode
 from v2gsniff.sniffer.report.fleet import Analyse
 from v2gsniff.sniffer.sessions import Session
+from v2gsniff.sniffer.setup import AnalysisSetup
 from v2gsniff.sniffer.simulate import simulate, write_pcapng
 
 
@@ -219,10 +219,10 @@ def test_trust_roots_are_part_of_the_key(tmp_path: Path) -> None:
     store = AnalysisCache(tmp_path / "cache")
     capture = DEMO / "iso2_pnc.pcapng"
     plain = store.key(capture, None)
-    with_roots = store.key(capture, None, PncSetup((str(roots),)))
+    with_roots = store.key(capture, None, AnalysisSetup((str(roots),)))
     assert plain != with_roots
     roots.write_text("another root")
-    assert store.key(capture, None, PncSetup((str(roots),))) not in (plain, with_roots)
+    assert store.key(capture, None, AnalysisSetup((str(roots),))) not in (plain, with_roots)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in REAL.glob("*") if p.suffix in (".pcapng", ".dump", ".pcap"))

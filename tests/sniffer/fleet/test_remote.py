@@ -22,9 +22,9 @@ from tests.conftest import REAL, need_shared
 from tests.sniffer.fleet.data import CUT_OFF, a_second_later, real_copies, recorded_earlier, simulated
 from v2gsniff.sniffer.capture.remote import BLOCK, base_name, is_url, open_any
 from v2gsniff.sniffer.commands.report import report
-from v2gsniff.sniffer.pnc import PncSetup
 from v2gsniff.sniffer.report import analyse_file
 from v2gsniff.sniffer.report.collect import collect, sized_captures
+from v2gsniff.sniffer.setup import AnalysisSetup
 from v2gsniff.sniffer.simulate import simulate, write_pcapng
 
 
@@ -123,7 +123,7 @@ class LogStart:
 
     log: str
 
-    def __call__(self, location: str | Path, label: str | None, name: str | None, pnc: PncSetup | None) -> Any:
+    def __call__(self, location: str | Path, label: str | None, name: str | None, pnc: AnalysisSetup | None) -> Any:
         with open(self.log, "a") as fh:
             fh.write(f"{location}\n")
         return analyse_file(location, label, name, pnc)

@@ -14,8 +14,9 @@ from v2gsniff.sniffer.commands.report import report as report_cmd
 from v2gsniff.sniffer.commands.sessions import sessions as sessions_cmd
 from v2gsniff.sniffer.engine import decode_file
 from v2gsniff.sniffer.findings import Finding, RuleSet
-from v2gsniff.sniffer.pnc import PncChecker, PncSetup, SignatureCheck, TrustStore
+from v2gsniff.sniffer.pnc import PncChecker, SignatureCheck, TrustStore
 from v2gsniff.sniffer.pnc.rules import PNC_RULES, findings
+from v2gsniff.sniffer.setup import AnalysisSetup
 from v2gsniff.sniffer.simulate import Wire, write_pcapng
 from v2gsniff.sniffer.simulate.link import Link
 from v2gsniff.sniffer.simulate.pki import SimPki
@@ -170,7 +171,7 @@ def test_oem_key_decrypts_the_installed_contract_key_and_catches_a_wrong_one(tmp
 
 
 def judged_with(path: Path, oem_key: str) -> tuple[list, list[Finding], PncChecker]:
-    checker = PncSetup(oem_key=oem_key).checker()
+    checker = AnalysisSetup(oem_key=oem_key).checker()
     records = [checker.observe(r) for r in decode_file(str(path))[0]]
     return records, list(findings(checker.results)), checker
 
