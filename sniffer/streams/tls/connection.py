@@ -274,7 +274,7 @@ class TlsConnection(Negotiation):
     def _ccs_lost(self, side: Side, rec: QueuedRecord, out: list[TlsEvent]) -> bool:
         """TLS 1.2, a record after a gap on a side that has not changed cipher spec: the ChangeCipherSpec
         (and Finished) may have been lost in it. If the record authenticates under the keys, they were."""
-        if rec.ctype == CCS or self._keys12(side, rec, []) is not True:
+        if rec.ctype == CCS or self._keys12(side, rec, out) is not True:
             return False
         assert side.protection is not None
         found = trial(side.protection, 0, side.window, rec)

@@ -486,5 +486,6 @@ def test_a_change_cipher_spec_lost_in_a_gap_is_inferred(make_session: Make, name
     assert of(events, TlsError) == []
     inferred = [n for n in of(events, TlsNote) if n.code == "key-change-inferred"]
     assert len(inferred) == 1 and "ChangeCipherSpec was lost" in inferred[0].message
+    assert [n.code for n in of(events, TlsNote)].count("keys") == 1  # which keys decrypt is said once
     # every application record of both directions comes out (the lost Finished held none)
     assert plaintext(events) == plaintext(clean)
