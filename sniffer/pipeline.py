@@ -249,7 +249,7 @@ class Decoder:
         out: list[Record] = []
         if flags & _CONTROL:
             s, d = conn.endpoint_name(from_client)
-            out.append(records.tcp_flags(f, flags, s, d, conn.index, from_client,
+            out.append(records.tcp_flags(f, flags, s, d, conn.index, DIR[from_client == conn.ev_client],
                                               conn.notes(from_client, flags, seq, f.index)))
         if events:
             out.extend(self._stream_records(conn, events))
@@ -265,8 +265,11 @@ class Decoder:
             from_client, item = ev
             if type(item) is Message:  # cleartext V2GTP: the bulk of a capture
                 src, dst = conn.endpoint_name(from_client)
-                base = {"stream": conn.index, "dir": DIR[from_client]}
-                out.append(self.v2g.message(conn.index, from_client, item, src, dst, base))
+                base = {"stream": conn.index, "dir": DIR[from_client == conn.ev_client]}
+                rec = self.v2g.message(conn.index, from_client, item, src, dst, base)
+                if not conn.roles_known and rec.message is not None and conn.learn_roles(from_client, rec.name):
+                    base["dir"] = DIR[from_client == conn.ev_client]  # the record's own keys: its head
+                out.append(rec)
             elif conn.tls and isinstance(item, Chunk | Gap):
                 out.extend(self.tls.stream_event(conn, ev))
             else:
@@ -279,9 +282,12 @@ class Decoder:
         for ev in events:
             s, d = conn.endpoint_name(ev.from_client)
             item = ev.item
-            base = {"stream": conn.index, "dir": DIR[ev.from_client], **tls}
+            base = {"stream": conn.index, "dir": DIR[ev.from_client == conn.ev_client], **tls}
             if isinstance(item, Message):
-                out.append(self.v2g.message(conn.index, ev.from_client, item, s, d, base))
+                rec = self.v2g.message(conn.index, ev.from_client, item, s, d, base)
+                if not conn.roles_known and rec.message is not None and conn.learn_roles(ev.from_client, rec.name):
+                    base["dir"] = DIR[ev.from_client == conn.ev_client]
+                out.append(rec)
             elif isinstance(item, Gap):
                 out.append(records.gap(item, s, d, base))
             elif isinstance(item, AppData):

@@ -54,12 +54,12 @@ def layer_record(f: RawFrame, kind: str, layer: Layer, src: str, dst: str, show_
                   linktype=f.linktype, data=f.data, summary=summary(layer, show_keys))
 
 
-def tcp_flags(f: RawFrame, flags: int, src: str, dst: str, stream: int, from_client: bool,
+def tcp_flags(f: RawFrame, flags: int, src: str, dst: str, stream: int, direction: str,
               notes: list[str] | None = None) -> Record:
     """A SYN, FIN or RST segment (``notes``: what it means for its connection, e.g. a reused port)."""
     name = flags_text(flags & (TCP_SYN | TCP_FIN | TCP_RST | 0x10))
     return Record(f.index, f.time, "tcp", name, src, dst, {"flags": name, "notes": notes} if notes else {"flags": name},
-                  extra={"stream": stream, "dir": DIR[from_client]}, linktype=f.linktype, data=f.data,
+                  extra={"stream": stream, "dir": direction}, linktype=f.linktype, data=f.data,
                   summary=f"stream {stream}")
 
 

@@ -60,7 +60,7 @@ class TlsFlow:
         item = ev.item
         if isinstance(item, Gap):
             s, d = conn.endpoint_name(ev.from_client)
-            gap = records.gap(item, s, d, {"stream": conn.index, "dir": _dir(ev.from_client), "tls": True},
+            gap = records.gap(item, s, d, {"stream": conn.index, "dir": conn.dir(ev.from_client), "tls": True},
                               "; the TLS stream resumes at the next record that authenticates")
             return [gap, *self._records(st, st.tls.gap(ev.from_client, item.length, item.frame, item.time))]
         if not isinstance(item, Chunk):
@@ -87,7 +87,7 @@ class TlsFlow:
         for ev in events:
             from_client = ev.from_client if ev.from_client is not None else True
             s, d = conn.endpoint_name(from_client)
-            base: dict[str, object] = {"stream": conn.index, "dir": _dir(from_client)}
+            base: dict[str, object] = {"stream": conn.index, "dir": conn.dir(from_client)}
             if isinstance(ev, TlsPlaintext):
                 side = 0 if from_client else 1
                 framed = conn.frame_plaintext(from_client, st.plain_offset[side], ev.data, ev.frame, ev.time)
@@ -118,6 +118,3 @@ class TlsFlow:
                                   summary=ev.code))
         return out
 
-
-def _dir(from_client: bool) -> str:
-    return "ev->evse" if from_client else "evse->ev"

@@ -46,7 +46,7 @@ class TcpConnection:
     """Mutable state of one connection."""
 
     __slots__ = ("index", "client", "server", "syn_seen", "tls", "streams", "framers", "first_frame",
-                 "last_frame", "fin", "rst", "previous", "challenge", "_names", "_held")
+                 "last_frame", "fin", "rst", "previous", "challenge", "_names", "_held", "ev_client", "roles_known")
 
     def __init__(self, index: int, client: Endpoint, server: Endpoint, first_frame: int = 0,
                  last_frame: int = 0) -> None:
@@ -73,6 +73,10 @@ class TcpConnection:
         c, s = f"[{client[0]}]:{client[1]}", f"[{server[0]}]:{server[1]}"
         self._names = ((c, s), (s, c))
         self._held: list[StreamEvent] | None = None
+        self.ev_client = True
+        """The TCP client is the EV (the EV opens the connection to the SECC). Without the SYN the client
+        is a guess, the side that spoke first; the first decoded V2G message settles it (``roles_known``)."""
+        self.roles_known = False
         """Events that wait while bytes are missing in either direction (``_in_order``)."""
 
     def notes(self, from_client: bool, flags: int, seq: int, frame: int) -> list[str]:
@@ -87,6 +91,27 @@ class TcpConnection:
             out.append(f"answers the challenge ACK of frame {challenge[1].frame}: resets the earlier connection "
                        "the peer still held on these ports (RFC 5961 section 4)")
         return out
+
+    def dir(self, from_client: bool) -> str:
+        """``ev->evse`` or ``evse->ev``: the direction of a segment sent by the client or the server."""
+        return "ev->evse" if from_client == self.ev_client else "evse->ev"
+
+    def learn_roles(self, from_client: bool, message_name: str) -> bool:
+        """The first decoded V2G message says who is the EV: a request comes from it. Returns whether
+        the roles were the other way round than guessed (only ever without the SYN)."""
+        if self.syn_seen:
+            self.roles_known = True
+            return False
+        if message_name.endswith("Req"):
+            ev_client = from_client
+        elif message_name.endswith("Res"):
+            ev_client = not from_client
+        else:
+            return False
+        self.roles_known = True
+        swapped = ev_client != self.ev_client
+        self.ev_client = ev_client
+        return swapped
 
     def endpoint_name(self, from_client: bool) -> tuple[str, str]:
         """(source, destination) as ``[address]:port`` for a direction."""
@@ -202,8 +227,11 @@ class TcpConnection:
     def _deliver(self, from_client: bool, item: Chunk | Gap) -> list[StreamEvent]:
         tls = self.tls
         if tls is None and isinstance(item, Chunk):
-            # TLS records start with handshake type 22 and version 3.x.
-            tls = self.tls = len(item.data) >= 3 and item.data[0] == 0x16 and item.data[1] == 0x03
+            # TLS starts with a handshake record (type 22, version 3.x); a capture that began after
+            # the handshake starts with application data or an alert (23, 21) of version 3.1-3.4.
+            data = item.data
+            tls = self.tls = len(data) >= 3 and data[1] == 0x03 and (
+                data[0] == 0x16 or data[0] in (0x15, 0x17) and 1 <= data[2] <= 4)
         if tls:
             return [StreamEvent(from_client, item)]
         framer = self.framers[0 if from_client else 1]

@@ -68,7 +68,7 @@ def test_a_lost_tls_frame_costs_its_own_message_only(tmp_path: Path, name: str, 
         expected = [m for r, m in zip(clean, v2g(clean), strict=True) if r is not victim and m[1] == side]
         assert [m for m in v2g(records) if m[1] == side] == expected
     resync = [r for r in records if r.kind == "tls" and "decrypts at sequence number" in (r.summary or "")]
-    assert len(resync) == 1 and "held 1 records" in (resync[0].summary or "")
+    assert len(resync) == 1 and ": 1 records of this direction before it" in (resync[0].summary or "")
     assert not [r for r in records if r.kind == "tls" and r.error]
 
 
@@ -81,3 +81,16 @@ def test_a_tls_gap_is_counted_like_a_cleartext_one(tmp_path: Path) -> None:
     gaps = [r for r in keep.kept if r.kind == "gap"]
     assert engine.decoder is not None and len(gaps) == 1
     assert (engine.decoder.stats.gaps, engine.decoder.stats.lost_bytes) == (1, gaps[0].fields["missing_bytes"])
+
+
+@pytest.mark.parametrize("cut", [0.2, 0.5])
+def test_a_tls_13_capture_that_began_after_the_handshake_decrypts_with_the_key_log(tmp_path: Path, cut: float) -> None:
+    """Started late (a long charge caught from the middle): no SYN, no hellos; the key log names the session."""
+    clean = messages("iso20_tls13")
+    first = clean[int(cut * len(clean))].frame
+    with open_capture(CAPTURES / "iso20_tls13.pcapng") as reader:
+        frames = [f.index for f in reader if type(f) is RawFrame]
+    late = without(CAPTURES / "iso20_tls13.pcapng", tmp_path / "late.pcapng", {n for n in frames if n < first})
+    records = decoded(late, "iso20_tls13")
+    assert v2g(records) == v2g([r for r in clean if r.frame >= first])
+    assert [r.summary or "" for r in records if r.kind == "tls"][0].startswith("no handshake seen: record 0 decrypts")

@@ -36,7 +36,7 @@ from v2gsniff.sniffer.streams.tls.session import (
     QueuedRecord,
     Side,
 )
-from v2gsniff.sniffer.streams.tls.suites import suite_name, version_name
+from v2gsniff.sniffer.streams.tls.suites import TLS13_SUITES, suite_name, version_name
 
 
 class TlsConnection(Negotiation):
@@ -207,6 +207,8 @@ class TlsConnection(Negotiation):
             if rec.ctype == CCS:
                 side.ccs_seen = True
                 return True
+            if rec.ctype == APPLICATION_DATA and self._client_random is None and self._without_hellos(side, rec, out):
+                return True
             if side.ccs_seen or rec.ctype == APPLICATION_DATA:
                 return False  # protected or unknown layout until the ServerHello is seen
         elif version == TLS13:
@@ -235,6 +237,44 @@ class TlsConnection(Negotiation):
                 return True
         self._content(side, rec.ctype, rec.fragment, rec, False, out)
         return True
+
+    def _without_hellos(self, side: Side, rec: QueuedRecord, out: list[TlsEvent]) -> bool:
+        """Application data, and no ClientHello seen (the capture began after the handshake, or lost
+        it): the TLS 1.3 session whose traffic secret authenticates the record under some sequence
+        number of the window is this connection's; its secrets' length tells the suites to try. The
+        key log is searched once per state of it (a new secret searches again)."""
+        if self._guessed_at == self._keylog.version:
+            return False
+        self._guessed_at = self._keylog.version
+        # without a SYN the TCP roles are a guess (who spoke first): the other role's secret is tried too
+        for client in (side.from_client, not side.from_client):
+            if self._session_of(side, rec, client, out):
+                return True
+        return False
+
+    def _session_of(self, side: Side, rec: QueuedRecord, client: bool, out: list[TlsEvent]) -> bool:
+        label = kl.CLIENT_TRAFFIC_0 if client else kl.SERVER_TRAFFIC_0
+        for client_random, secret in self._keylog.sessions(label):
+            for suite in (s for s in TLS13_SUITES if s.hash_len == len(secret)):
+                protection = Tls13Aead(suite, secret)
+                found = trial(protection, 0, MAX_WINDOW, rec)
+                if found is None:
+                    continue
+                seq, (ctype, plain) = found
+                self._version, self._suite_number, self._suite, self._client_random = \
+                    TLS13, suite.number, suite, client_random
+                for s in self._sides:  # the other direction's sequence number is unknown too
+                    s.epoch, s.window = APPLICATION_KEYS, MAX_WINDOW
+                    s.client = s.from_client == (client == side.from_client)
+                side.secret, side.protection, side.seq, side.window, side.authenticated = \
+                    secret, protection, seq + 1, 0, 1
+                out.append(TlsNote(side.from_client, rec.frame, rec.time, "keys-inferred",
+                                   f"no handshake seen: record {rec.number} decrypts at sequence number {seq} under "
+                                   f"the {label} of client random {client_random.hex()} ({suite.name})"))
+                self._keys_note(rec, side, out)
+                self._content(side, ctype, plain, rec, True, out)
+                return True
+        return False
 
     def _hello_state(self, side: Side, rec: QueuedRecord, out: list[TlsEvent]) -> bool | None:
         """True when the hellos needed for keys are known, None to wait for them, False to give up."""
@@ -318,8 +358,8 @@ class TlsConnection(Negotiation):
                                             f"numbers {side.seq}..{side.seq + side.window}")
         seq, opened = found
         out.append(TlsNote(side.from_client, rec.frame, rec.time, "resync",
-                           f"record {rec.number} decrypts at sequence number {seq}: the gap before it held "
-                           f"{seq - side.seq} records of this direction"))
+                           f"record {rec.number} decrypts at sequence number {seq}: {seq - side.seq} records of "
+                           "this direction before it are not in the capture"))
         side.seq, side.window = seq, 0
         return opened
 
@@ -335,7 +375,7 @@ class TlsConnection(Negotiation):
             (False, HANDSHAKE_KEYS): kl.SERVER_HANDSHAKE,
             (True, APPLICATION_KEYS): kl.CLIENT_TRAFFIC_0,
             (False, APPLICATION_KEYS): kl.SERVER_TRAFFIC_0,
-        }.get((side.from_client, epoch))
+        }.get((side.client, epoch))
         if label is None or self._client_random is None:
             return None
         secret: bytes | None = self._keylog.get(self._client_random, label)
@@ -430,9 +470,9 @@ class TlsConnection(Negotiation):
         if epoch == EARLY:
             label = kl.CLIENT_EARLY
         elif epoch == HANDSHAKE_KEYS:
-            label = kl.CLIENT_HANDSHAKE if side.from_client else kl.SERVER_HANDSHAKE
+            label = kl.CLIENT_HANDSHAKE if side.client else kl.SERVER_HANDSHAKE
         else:
-            label = kl.CLIENT_TRAFFIC_0 if side.from_client else kl.SERVER_TRAFFIC_0
+            label = kl.CLIENT_TRAFFIC_0 if side.client else kl.SERVER_TRAFFIC_0
         return label
 
     # --- notes ----------------------------------------------------------------------------

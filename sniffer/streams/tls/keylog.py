@@ -136,6 +136,10 @@ class KeyLog:
     def entry(self, client_random: bytes, label: str) -> KeyEntry | None:
         return self._entries.get(client_random, {}).get(label)
 
+    def sessions(self, label: str) -> list[tuple[bytes, bytes]]:
+        """(client random, secret) of every session that has a ``label`` secret, in the order learnt."""
+        return [(cr, e[label].secret.reveal()) for cr, e in self._entries.items() if label in e]
+
     def labels(self, client_random: bytes) -> frozenset[str]:
         return frozenset(self._entries.get(client_random, {}))
 

@@ -67,6 +67,9 @@ class Side:
 
     def __init__(self, from_client: bool) -> None:
         self.from_client = from_client
+        self.client = from_client
+        """Whether this direction is TLS's client: the TCP client's unless a capture without SYN and
+        hellos had the roles the other way round (the secret that authenticates tells)."""
         self.buf = bytearray()
         self.dead = False
         self.records = 0
@@ -109,6 +112,8 @@ class Negotiation:
         self._hello_retry = False
         self._sni: str | None = None
         self._once: set[str] = set()
+        self._guessed_at = -1
+        """Key-log version of the last search for the session of a capture without hellos."""
 
     @property
     def version(self) -> str | None:

@@ -110,6 +110,9 @@ SUITES: dict[int, CipherSuite] = {
     )
 }
 
+TLS13_SUITES = tuple(SUITES[n] for n in (0x1302, 0x1303, 0x1301, 0x1304, 0x1305))
+"""The TLS 1.3 suites, those ISO 15118-20 mandates first: what a session seen without its hellos is tried under."""
+
 _OTHER_SUITE_NAMES = {
     0x00FF: "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
     0x5600: "TLS_FALLBACK_SCSV",

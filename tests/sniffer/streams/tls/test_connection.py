@@ -408,7 +408,7 @@ def test_records_lost_in_a_gap_are_skipped_and_the_direction_followed_on(make_se
     notes = [n for n in of(events, TlsNote) if n.code in ("resync", "key-change-inferred")]
     assert len(notes) == 1 and notes[0].from_client == from_client
     if notes[0].code == "resync":
-        assert f"held {count} records" in notes[0].message
+        assert f": {count} records of this direction before it are not in the capture" in notes[0].message
     # every record of both directions but the lost ones, byte for byte
     assert [e.data for e in of(events, TlsPlaintext) if e.from_client == from_client] == \
         [e.data for e in mine if e.frame - 1 not in lost]
@@ -428,8 +428,8 @@ def test_a_gap_that_begins_and_ends_inside_records(make_session: Make, name: str
     events = _lossy_feed(session, writes, from_client, lost, (len(writes[first][1]) // 2, len(writes[last][1]) // 3))
     assert of(events, TlsError) == []
     assert [n.message for n in of(events, TlsNote) if n.code == "resync"] == [
-        f"record {mine[2].record_number} decrypts at sequence number {mine[4].seq}: the gap before it held 2 "
-        "records of this direction"]
+        f"record {mine[2].record_number} decrypts at sequence number {mine[4].seq}: 2 records of this "
+        "direction before it are not in the capture"]
     assert [e.data for e in of(events, TlsPlaintext) if e.from_client == from_client] == \
         [e.data for e in mine if e.frame - 1 not in lost]
 
@@ -489,3 +489,44 @@ def test_a_change_cipher_spec_lost_in_a_gap_is_inferred(make_session: Make, name
     assert [n.code for n in of(events, TlsNote)].count("keys") == 1  # which keys decrypt is said once
     # every application record of both directions comes out (the lost Finished held none)
     assert plaintext(events) == plaintext(clean)
+
+
+# --- a capture that began after the handshake ----------------------------------------------------
+
+TLS13_PLAIN = ["tls13-1302-mutual", "tls13-1303", "tls13-1301", "tls13-hrr"]
+
+
+def _after_handshake(session: Session) -> tuple[list[tuple[bool, bytes]], list[TlsPlaintext]]:
+    """The records from the client's third application record on, and the clean run's plaintext of them."""
+    writes = record_writes(session)
+    clean = of(feed(TlsConnection(keylog_of(session)), writes), TlsPlaintext)
+    start = [e for e in clean if e.from_client][2].frame - 1
+    return writes[start:], [e for e in clean if e.frame - 1 >= start]
+
+
+@pytest.mark.parametrize("name", TLS13_PLAIN)
+def test_a_capture_without_the_handshake_is_decrypted_by_the_session_whose_secret_authenticates(
+        make_session: Make, name: str) -> None:
+    session = make_session(name)
+    late, expected = _after_handshake(session)
+    log = keylog_of(session)
+    log.add_text(make_session("tls13-1303" if name != "tls13-1303" else "tls13-1301").keylog, "other session")
+    conn = TlsConnection(log)
+    events = feed(conn, late)
+    assert of(events, TlsError) == []
+    assert [n.code for n in of(events, TlsNote)].count("keys-inferred") == 1
+    assert (conn.version, conn.cipher_suite) == ("TLS 1.3", CONFIGS[name][1])
+    assert [(e.from_client, e.data) for e in of(events, TlsPlaintext)] == [(e.from_client, e.data) for e in expected]
+
+
+def test_secrets_learnt_later_decrypt_a_capture_without_the_handshake(make_session: Make) -> None:
+    session = make_session("tls13-1302-mutual")
+    late, expected = _after_handshake(session)
+    log = KeyLog()
+    conn = TlsConnection(log)
+    events = feed(conn, late)
+    assert of(events, TlsPlaintext) == []  # no key yet: kept, not lost
+    log.add_text(session.keylog, "late")
+    events = conn.retry(len(late), 0.0)
+    assert conn.cipher_suite == 0x1302 and conn.version == "TLS 1.3"
+    assert [(e.from_client, e.data) for e in of(events, TlsPlaintext)] == [(e.from_client, e.data) for e in expected]
