@@ -37,7 +37,8 @@ def test_listen_mode_sees_only_slac_and_broadcasts(name: str) -> None:
 def test_listen_mode_with_mac_spoofing_sees_one_direction() -> None:
     findings = check_visibility(_records("pyPLC__2025-01-21_listenMode_02_mac_spoofing_some_frames_visible.pcapng"))
     assert [(f.kind, f.stream) for f in findings] == [("one-direction", 0)]
-    assert "Only the EV→EVSE direction of TCP stream 0 is visible" in findings[0].message
+    # the one message visible is a CableCheckRes: the charger's direction (no SYN: the message says so)
+    assert "Only the EVSE→EV direction of TCP stream 0 is visible" in findings[0].message
     rec = findings[0].to_record()
     assert rec.kind == "visibility" and rec.fields["finding"] == "one-direction" and rec.extra["stream"] == 0
 
