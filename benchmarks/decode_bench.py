@@ -9,6 +9,9 @@ Both tools run alternately, ``--runs`` times each, after one warm-up run; the me
 shown. v2gsniff runs as an installed program does: with its bytecode cached (this benchmark
 drops PYTHONDONTWRITEBYTECODE, which would make Python recompile every module at each start).
 
+With ``--installed`` the tree is first installed as users install it (``pip install .``, into a
+new virtual environment): an editable install's import hook costs every start-up a few ms.
+
 2. A capture of about ``--big-gb`` GB built in /tmp by repeating the frames of a real
    capture (timestamps shifted, every copy a new TCP connection): peak RSS must stay flat.
 """
@@ -102,7 +105,28 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=4)
     ap.add_argument("--exe", help="the v2gsniff to time (default: the one beside this Python); e.g. one "
                                   "installed from the wheel, without the editable install's import hook")
+    ap.add_argument("--installed", action="store_true",
+                    help="time this tree installed as users install it (pip install ., no editable import hook) "
+                         "into a new virtual environment of this Python")
     args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as venv:
+        if args.installed:
+            args.exe = install(Path(venv))
+        bench(args)
+
+
+def install(venv: Path) -> str:
+    """A regular installation of this tree in a new virtual environment; its ``v2gsniff``."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    with tempfile.TemporaryDirectory() as build:  # the tree itself stays clean (no build/)
+        done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-cache-dir", str(ROOT)], cwd=build,
+                              env={**ENV, "TMPDIR": build}, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"pip install {ROOT} failed:\n{done.stderr}")
+    return str(venv / "bin" / "v2gsniff")
+
+
+def bench(args: argparse.Namespace) -> None:
 
     real = args.shared / "captures" / "real"
     files = sorted(
@@ -134,7 +158,8 @@ def main() -> None:
         if tshark:
             twall = statistics.median(w for w, _, _ in theirs)
             tcpu = statistics.median(c for _, _, c in theirs)
-            line += f" {twall:8.2f} {tcpu:6.2f} {n / twall:8.0f}  x{twall / wall:.2f}, x{tcpu / cpu:.2f}"
+            line += (f" {twall:8.2f} {tcpu:6.2f} {n / twall:8.0f}  x{twall / wall:.2f}, x{tcpu / cpu:.2f}"
+                     f"  (v2gsniff/tshark {wall / twall:.3f})")
         print(line, flush=True)
 
     if args.big_gb > 0:
