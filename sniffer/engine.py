@@ -13,6 +13,7 @@ new consumer (a writer, a check, a findings rule set, the UI) is an addon, never
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -116,6 +117,8 @@ class Engine:
             name: [getattr(a, name) for a in self.addons if callable(getattr(a, name, None))] for name in HOOKS
         }
         self._on_records = self._hooks["records"]
+        self._quiet: tuple[int, float] = (-1, 0.0)
+        """(frames decoded, monotonic clock) when ``idle`` last saw that count change."""
         self._stages = self._hooks["transform"]
 
     # -- captures --------------------------------------------------------------------------
@@ -256,11 +259,23 @@ class Engine:
                     break
                 for item in batch:
                     put(item)
+                self.idle()
                 for hook in batch_end:
                     hook(self)
         except KeyboardInterrupt:
             source.stop()  # Ctrl-C: what was decoded stays; the open connections finish below
         self.finish()
+
+    def idle(self) -> None:
+        """Between a live source's batches: what only time releases (``Decoder.idle``) goes to the
+        addons. Capture time runs on past the last frame by the wall-clock time since frames stopped."""
+        decoder = self.decoder if self._open else None
+        if decoder is None:
+            return
+        frames, clock = decoder.stats.frames, time.monotonic()
+        if frames != self._quiet[0]:
+            self._quiet = (frames, clock)
+        self.emit(decoder.idle(self.last_time + clock - self._quiet[1]))
 
     @property
     def last_time(self) -> float:

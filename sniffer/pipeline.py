@@ -29,6 +29,7 @@ from v2gsniff.sniffer.records import DIR, Stats
 from v2gsniff.sniffer.services import app_record
 from v2gsniff.sniffer.streams.connection import (
     EVICT_MASK,
+    HOLE_WAIT,
     ConnectionTable,
     StreamEvent,
     TcpConnection,
@@ -91,6 +92,22 @@ class Decoder:
         except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the rest of the capture
             out = [records.error(item, "frame", f"internal error while decoding: {type(exc).__name__}: {exc}")]
         return stats.count(out) if out else out
+
+    def idle(self, now: float) -> list[Record]:
+        """Records that time alone releases, at capture time ``now``: a connection silent for
+        :data:`HOLE_WAIT` seconds while bytes are missing gives them up as gaps, and what waited behind
+        them comes out. Files reach this every few frames; a live source also between its batches
+        (``Engine.idle``), so that a session that stops after a lost frame shows its last messages then,
+        not when its connection is closed."""
+        return self.stats.count(self._give_up(now))
+
+    def _give_up(self, now: float) -> list[Record]:
+        out: list[Record] = []
+        for conn in self.connections.live():
+            if now - conn.last_time >= HOLE_WAIT and conn.waiting:
+                frame, time = self._last
+                out.extend(self._stream_records(conn, conn.give_up(frame, time)))
+        return out
 
     def finish(self) -> list[Record]:
         frame, time = self._last
@@ -255,6 +272,8 @@ class Decoder:
             out.extend(self._stream_records(conn, events))
         for closed in self.connections.after_segment(flags, f.index):
             out.extend(self._close(closed, f.index, f.time))
+        if not f.index & EVICT_MASK:
+            out.extend(self._give_up(f.time))
         return out
 
     # -- streams --------------------------------------------------------------------------

@@ -129,6 +129,8 @@ class Pump:
                     self.item(item)
                     if not i % 256:  # a backlog read in one chunk: records fall due while it is decoded
                         self.maybe_emit()
+                if live:
+                    self.engine.idle()
                 self.maybe_emit()
         finally:
             self.engine.finish()

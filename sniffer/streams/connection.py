@@ -21,6 +21,12 @@ EVICT_EVERY = 64
 """Frames between two looks for closed connections to evict (besides every FIN or RST). A power
 of two: the pipeline's fast path tests ``frame & EVICT_MASK`` to leave those frames to it."""
 EVICT_MASK = EVICT_EVERY - 1
+HOLE_WAIT = 2.0
+"""Seconds of capture time a connection may be silent while bytes are missing before the hole is
+given up (``TcpConnection.give_up``). A segment lost on the wire is sent again well within that (an
+RTO starts at 1 s, RFC 6298, and Linux's is never under 200 ms); bytes lost by the capture alone
+never come. V2G requests time out after 2 s or more, so a session silent that long has stopped:
+its last messages must not wait for the connection's end."""
 HOLD_EVENTS = 1024
 """Events of a connection that wait for a hole at most (``TcpConnection._in_order``): past that they
 go on in capture order, so a hole the reassembler keeps open long (data waiting that no one
@@ -46,7 +52,8 @@ class TcpConnection:
     """Mutable state of one connection."""
 
     __slots__ = ("index", "client", "server", "syn_seen", "tls", "streams", "framers", "first_frame",
-                 "last_frame", "fin", "rst", "previous", "challenge", "_names", "_held", "ev_client", "roles_known")
+                 "last_frame", "last_time", "fin", "rst", "previous", "challenge", "_names", "_held", "ev_client",
+                 "roles_known")
 
     def __init__(self, index: int, client: Endpoint, server: Endpoint, first_frame: int = 0,
                  last_frame: int = 0) -> None:
@@ -62,6 +69,8 @@ class TcpConnection:
         self.framers = (Framer(carried), Framer(carried))
         self.first_frame = first_frame
         self.last_frame = last_frame
+        self.last_time = 0.0
+        """Capture time of its last segment."""
         self.fin = [False, False]
         self.rst = False
         self.previous: tuple[int, str] | None = None
@@ -73,11 +82,11 @@ class TcpConnection:
         c, s = f"[{client[0]}]:{client[1]}", f"[{server[0]}]:{server[1]}"
         self._names = ((c, s), (s, c))
         self._held: list[StreamEvent] | None = None
+        """Events that wait while bytes are missing in either direction (``_in_order``)."""
         self.ev_client = True
         """The TCP client is the EV (the EV opens the connection to the SECC). Without the SYN the client
         is a guess, the side that spoke first; the first decoded V2G message settles it (``roles_known``)."""
         self.roles_known = False
-        """Events that wait while bytes are missing in either direction (``_in_order``)."""
 
     def notes(self, from_client: bool, flags: int, seq: int, frame: int) -> list[str]:
         """What a SYN, FIN or RST segment means beyond its flags (for the ``tcp`` record's notes)."""
@@ -122,6 +131,7 @@ class TcpConnection:
     ) -> list[StreamEvent]:
         """Feed one captured segment; returns in-order results for both directions."""
         self.last_frame = frame
+        self.last_time = time
         mine, peer = self.streams if from_client else self.streams[::-1]
         out: list[StreamEvent] = []
         if flags & TCP_SYN:
@@ -161,6 +171,7 @@ class TcpConnection:
     def ack_only(self, from_client: bool, ack: int, frame: int, time: float) -> list[StreamEvent]:
         """``segment`` for a bare ACK (no payload, no SYN, FIN or RST): half of a busy capture."""
         self.last_frame = frame
+        self.last_time = time
         done = self.streams[1 if from_client else 0].ack(ack, frame, time)
         if self._held is None:
             return self._acked(not from_client, done) if done else []
@@ -178,14 +189,28 @@ class TcpConnection:
         return out
 
     def finish(self, frame: int, time: float) -> list[StreamEvent]:
-        out: list[StreamEvent] = []
-        for i, stream in enumerate(self.streams):
-            for item in stream.finish(frame, time):
-                out.extend(self._deliver(i == 0, item))
+        out = self._released(frame, time, "bytes never captured")
         if not self.tls:
             for i, framer in enumerate(self.framers):
                 out.extend(StreamEvent(i == 0, m) for m in framer.finish(frame, time))
         return out if self._held is None else self._in_order(out)
+
+    @property
+    def waiting(self) -> bool:
+        """Bytes are missing in either direction: what came after them waits (``_in_order``)."""
+        return self._held is not None or self.streams[0].holed or self.streams[1].holed
+
+    def give_up(self, frame: int, time: float) -> list[StreamEvent]:
+        """The connection has been silent for :data:`HOLE_WAIT` with bytes missing: they are given up as
+        gaps (at ``frame``, ``time``), and everything that waited behind them comes out."""
+        return self._in_order(self._released(frame, time, f"no segment filled the hole in {HOLE_WAIT:g} s"))
+
+    def _released(self, frame: int, time: float, reason: str) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        for i, stream in enumerate(self.streams):
+            for item in stream.finish(frame, time, reason):
+                out.extend(self._deliver(i == 0, item))
+        return out
 
     def _holed(self) -> bool:
         """Whether bytes are missing in either direction (a direction where none are is not looked at

@@ -247,14 +247,15 @@ class HalfStream:
         )
         return [gap, *self._drain()]
 
-    def finish(self, frame: int, time: float) -> list[Chunk | Gap]:
-        """End of capture: whatever waits behind holes is delivered after gap records."""
+    def finish(self, frame: int, time: float, reason: str = "bytes never captured") -> list[Chunk | Gap]:
+        """End of capture, or holes given up (``reason`` for data waiting behind them): whatever
+        waits behind holes is delivered after gap records."""
         out: list[Chunk | Gap] = []
         if self._hole_tick is not None:
             self._tick = self._hole_tick + REORDER_WINDOW
             out.extend(self._check_hole(frame, time))
         while self._pending:
-            out.extend(self._skip_hole(frame, time, "bytes never captured"))
+            out.extend(self._skip_hole(frame, time, reason))
         return out
 
     def _skip_hole(self, frame: int, time: float, reason: str) -> list[Chunk | Gap]:

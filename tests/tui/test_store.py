@@ -215,3 +215,34 @@ def test_open_command_is_registered_through_the_entry_point() -> None:
     assert "open" in main.list_commands(ctx)
     cmd = main.get_command(ctx, "open")
     assert cmd is not None and cmd.callback is not None
+
+
+def test_a_live_session_that_stops_after_a_lost_request_shows_its_last_answer_before_the_end(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.sniffer.test_pipeline_idle import _lost_request
+    from v2gsniff.sniffer import pipeline
+
+    monkeypatch.setattr(pipeline, "HOLE_WAIT", 0.3)  # real time passes: keep it short
+    frames, request, answer = _lost_request("iso2_dc.pcapng", None)
+
+    class Quiet:
+        """The frames, then a quiet link for a second, then the end."""
+
+        def __init__(self) -> None:
+            self.items: list[Any] = list(frames)
+            self.until = 0.0
+
+        def read_batch(self, timeout: float) -> list[Any] | None:
+            if self.items:
+                out, self.items = self.items, []
+                self.until = time.monotonic() + 1.0
+                return out
+            if time.monotonic() > self.until:
+                return None
+            time.sleep(min(timeout, 0.02))
+            return []
+
+    batches: list[Batch] = []
+    Pump(batches.append).run(Quiet(), live=True)
+    shown = [(r.frame, r.name) for b in batches if not b.done for r in b.records]
+    assert (answer.frame, answer.name) in shown and (request.frame, request.name) not in shown

@@ -137,3 +137,34 @@ def test_what_waits_for_a_hole_nobody_acknowledges_is_bounded() -> None:
     kinds = [(type(e.item).__name__, e.from_client) for e in rest]
     assert kinds[0] == ("Gap", True) and ("Message", True) in kinds  # the EV's waiting bytes, after their gap
     assert len([k for k in kinds if k == ("Message", False)]) == 9
+
+
+# -- a connection that goes silent with bytes missing ----------------------------------------------
+
+def test_a_silent_connection_gives_up_its_hole_and_releases_what_waited() -> None:
+    # the EV's last request (bytes 1001..) is lost; the charger's answer acknowledges it, then nothing
+    # more comes (the session stopped): the answer waits for the hole, until it is given up
+    table = ConnectionTable()
+    conn = _open(table)
+    conn.segment(False, 5000, 1001, TCP_SYN | TCP_ACK, b"", 2, 0.0)
+    assert conn.segment(False, 5001, 1001 + len(MSG), TCP_ACK, MSG, 4, 0.04) == []
+    assert conn.waiting and conn.last_time == 0.04
+    got = conn.give_up(9, 2.5)
+    assert [(type(e.item).__name__, e.from_client, e.item.frame) for e in got] == [
+        ("Gap", True, 9), ("Message", False, 4)]
+    assert got[0].item.length == len(MSG)
+    assert not conn.waiting
+    # the connection goes on in order afterwards
+    after = conn.segment(True, 1001 + len(MSG), 5001 + len(MSG), TCP_ACK, MSG, 10, 2.6)
+    assert [(e.from_client, e.item.frame) for e in after] == [(True, 10)]
+
+
+def test_data_waiting_behind_a_hole_nobody_acknowledges_is_given_up_with_why() -> None:
+    table = ConnectionTable()
+    conn = _open(table)
+    conn.segment(False, 5000, 1001, TCP_SYN | TCP_ACK, b"", 2, 0.0)
+    assert conn.segment(True, 1001 + len(MSG), 5001, TCP_ACK, MSG, 3, 0.03) == []  # ahead of a hole
+    got = conn.give_up(3, 0.03)
+    assert [type(e.item).__name__ for e in got] == ["Gap", "Message"]
+    assert got[0].item.reason == "no segment filled the hole in 2 s"
+    assert conn.give_up(3, 0.03) == []  # nothing waits any more
