@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import click
 
-from v2gsniff.sniffer.commands.decode import keylog_option
+from v2gsniff.sniffer.commands.decode import keylog_option, pnc_options
 from v2gsniff.sniffer.commands.exits import EXIT_FAILED, EXIT_NOT_FOUND, EXIT_OK, exit_code_for
 from v2gsniff.sniffer.commands.report import FleetOptions, fleet_options, run
 from v2gsniff.sniffer.findings.model import SEVERITIES, Finding, RuleSet
@@ -34,11 +34,12 @@ EXIT_CODES_HELP = (
 @click.option("--only", multiple=True, metavar="RULE", help="Run only these rules (or families); repeatable.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Captures decoded in parallel (with --dask local: the number of workers).")
+@pnc_options
 @keylog_option
 @fleet_options
 def check(files: tuple[str, ...], fail_on: str, fmt: str, list_rules: bool, disable: tuple[str, ...],
-          only: tuple[str, ...], jobs: int, keylogs: tuple[str, ...], dask: str | None, cache: str | None,
-          progress: bool | None) -> None:
+          only: tuple[str, ...], jobs: int, trust: tuple[str, ...], oem_key: str | None, keylogs: tuple[str, ...],
+          dask: str | None, cache: str | None, progress: bool | None) -> None:
     """Run the findings over capture FILES (directories are searched) and fail on what CI should not accept."""
     try:
         rules = select(only, disable)
@@ -52,7 +53,7 @@ def check(files: tuple[str, ...], fail_on: str, fmt: str, list_rules: bool, disa
         raise click.UsageError("no capture given (or --rules to list the rules)")
     results, problems, _inventory = run(files, None, None, jobs,
                                         sys.stderr.isatty() if progress is None else progress,
-                                        setup=AnalysisSetup(keylogs=keylogs), fleet=FleetOptions(dask, cache),
+                                        setup=AnalysisSetup(trust, oem_key, keylogs), fleet=FleetOptions(dask, cache),
                                         series=False)
     kept = {r.path: [f for f in r.findings if f.rule in rules] for r in results}
     out = sys.stdout

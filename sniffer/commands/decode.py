@@ -45,6 +45,13 @@ OEM_KEY_HELP = ("OEM provisioning private key (PEM or DER): decrypt the contract
                 "ISO 15118-2 CertificateInstallationRes and check it belongs to the contract certificate.")
 
 
+def pnc_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--trust`` and ``--oem-key`` (parameters ``trust``, ``oem_key``) of every command that verifies
+    Plug & Charge."""
+    command = click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)(command)
+    return click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)(command)
+
+
 def pnc_checker(setup: AnalysisSetup) -> PncChecker:
     """The checker for --trust/--oem-key; --trust files without a certificate are said on stderr."""
     try:
@@ -114,8 +121,7 @@ class ExitStatus:
     "--xml", is_flag=True, help="Add the namespaced XML of each decoded V2G message (JSONL key 'xml')."
 )
 @click.option("--color/--no-color", default=None, help="Force colours on or off (default: when a terminal).")
-@click.option("--trust", "trust_paths", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
-@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+@pnc_options
 @click.option("--findings/--no-findings", default=True, show_default=True,
               help="Interleave findings (kind 'finding': rule, severity, side, requirement, text) in frame order.")
 @click.option("--sessions", "with_sessions", is_flag=True,
@@ -129,7 +135,7 @@ def decode(
     filter_text: str,
     xml: bool,
     color: bool | None,
-    trust_paths: tuple[str, ...],
+    trust: tuple[str, ...],
     oem_key: str | None,
     findings: bool,
     with_sessions: bool,
@@ -148,7 +154,7 @@ def decode(
     keylog = load_keylogs(keylogs)
     status = ExitStatus()
     matches, fields_check = _record_filter(filter_text)
-    setup = AnalysisSetup(trust_paths, oem_key)
+    setup = AnalysisSetup(trust, oem_key)
     pnc_checker(setup)  # says what is wrong with the files once, before any output
     # Signed V2G messages gain ``signature``, certificate chains ``chains`` (Pnc); each record's
     # findings follow it (Findings, which also says when the capture cannot see the whole session:

@@ -12,13 +12,7 @@ from typing import Any
 import click
 
 from v2gsniff.sniffer.capture import CaptureError
-from v2gsniff.sniffer.commands.decode import (
-    OEM_KEY_HELP,
-    TRUST_HELP,
-    keylog_option,
-    load_keylogs,
-    pnc_checker,
-)
+from v2gsniff.sniffer.commands.decode import keylog_option, load_keylogs, pnc_checker, pnc_options
 from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, exit_code_for, fail, warn
 from v2gsniff.sniffer.output.inert import inert_json, inert_text
 from v2gsniff.sniffer.report import (
@@ -174,8 +168,7 @@ def fleet_options(f: Callable[..., Any]) -> Callable[..., Any]:
                    "or ending in /) gets report.md and its plots as SVG files.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
               help="Captures decoded in parallel (with --dask local: the number of workers).")
-@click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
-@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+@pnc_options
 @keylog_option
 @click.option("--sessions", "session_pages", type=click.Choice(["auto", "all", "none"]), default="auto",
               show_default=True, help="HTML: a section per session with timeline and plots; 'auto' leaves "

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from v2gsniff.sniffer.commands.decode import OEM_KEY_HELP, TRUST_HELP, keylog_option
+from v2gsniff.sniffer.commands.decode import keylog_option, pnc_options
 from v2gsniff.sniffer.commands.exits import EXIT_CODES_HELP, EXIT_NOT_FOUND, fail
 from v2gsniff.sniffer.commands.report import exit_status, run
 from v2gsniff.sniffer.output.inert import inert_json, inert_line
@@ -39,8 +39,7 @@ def session_line(s: Session) -> str:
               help="Brand/model from each capture's path (see report --help).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
-@click.option("--trust", multiple=True, type=click.Path(exists=True), help=TRUST_HELP)
-@click.option("--oem-key", type=click.Path(exists=True, dir_okay=False), help=OEM_KEY_HELP)
+@pnc_options
 @keylog_option
 def sessions(files: tuple[str, ...], vehicles: str | None, label: str | None, from_path: tuple[str, ...],
              jobs: int, fmt: str, trust: tuple[str, ...], oem_key: str | None, keylogs: tuple[str, ...]) -> None:

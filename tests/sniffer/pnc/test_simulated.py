@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from v2gsniff.sniffer.commands.check import check as check_cmd
 from v2gsniff.sniffer.commands.decode import decode as decode_cmd
 from v2gsniff.sniffer.commands.report import report as report_cmd
 from v2gsniff.sniffer.commands.sessions import sessions as sessions_cmd
@@ -168,6 +169,28 @@ def test_oem_key_decrypts_the_installed_contract_key_and_catches_a_wrong_one(tmp
     assert "is not the contract certificate's" in found[0].text
     bad = runner.invoke(decode_cmd, [str(capture(tmp_path)), "--oem-key", str(tmp_path / "pnc.pcapng")])
     assert bad.exit_code == 2 and "--oem-key" in bad.output
+
+
+def test_check_verifies_against_the_roots_and_the_oem_key_it_is_given(tmp_path: Path) -> None:
+    path = capture(tmp_path)
+    pki = SimPki.generate(SEED)
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(pki.roots_pem())
+    strangers = tmp_path / "strangers.pem"
+    strangers.write_bytes(SimPki.generate(SEED + 1).roots_pem())
+    runner = CliRunner()
+
+    def checked(*options: str) -> tuple[int, list[tuple[str, str | None]]]:
+        out = runner.invoke(check_cmd, [str(path), "--format", "jsonl", *options])
+        return out.exit_code, [(f["rule"], f["message"]) for f in map(json.loads, out.stdout.splitlines())]
+
+    assert checked() == (0, [])  # without roots a sound chain is no finding
+    assert checked("--trust", str(roots)) == (0, [])
+    code, found = checked("--trust", str(strangers))
+    assert code == 1 and {rule for rule, _ in found} == {"pnc.untrusted-root"}
+    assert checked("--oem-key", str(_pem(pki.oem_prov.key, tmp_path / "oem.pem"))) == (0, [])
+    assert checked("--oem-key", str(_pem(pki.cps.key, tmp_path / "cps.pem"))) == (
+        1, [("pnc.contract-key", "CertificateInstallationRes")])
 
 
 def judged_with(path: Path, oem_key: str) -> tuple[list, list[Finding], PncChecker]:
