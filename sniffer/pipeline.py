@@ -30,6 +30,7 @@ from v2gsniff.sniffer.services import app_record
 from v2gsniff.sniffer.streams.connection import (
     EVICT_MASK,
     HOLE_WAIT,
+    UNACKED_WAIT,
     ConnectionTable,
     StreamEvent,
     TcpConnection,
@@ -95,8 +96,9 @@ class Decoder:
 
     def idle(self, now: float) -> list[Record]:
         """Records that time alone releases, at capture time ``now``: a connection silent for
-        :data:`HOLE_WAIT` seconds while bytes are missing gives them up as gaps, and what waited behind
-        them comes out. Files reach this every few frames; a live source also between its batches
+        :data:`HOLE_WAIT` seconds while bytes its peer acknowledged are missing gives them up as gaps
+        (:data:`UNACKED_WAIT` for bytes a retransmission may still bring), and what waited behind them
+        comes out. Files reach this every few frames; a live source also between its batches
         (``Engine.idle``), so that a session that stops after a lost frame shows its last messages then,
         not when its connection is closed."""
         return self.stats.count(self._give_up(now))
@@ -104,9 +106,10 @@ class Decoder:
     def _give_up(self, now: float) -> list[Record]:
         out: list[Record] = []
         for conn in self.connections.live():
-            if now - conn.last_time >= HOLE_WAIT and conn.waiting:
+            silent = now - conn.last_time
+            if silent >= HOLE_WAIT and conn.waiting:
                 frame, time = self._last
-                out.extend(self._stream_records(conn, conn.give_up(frame, time)))
+                out.extend(self._stream_records(conn, conn.give_up(frame, time, silent >= UNACKED_WAIT)))
         return out
 
     def finish(self) -> list[Record]:

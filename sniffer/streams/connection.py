@@ -22,11 +22,14 @@ EVICT_EVERY = 64
 of two: the pipeline's fast path tests ``frame & EVICT_MASK`` to leave those frames to it."""
 EVICT_MASK = EVICT_EVERY - 1
 HOLE_WAIT = 2.0
-"""Seconds of capture time a connection may be silent while bytes are missing before the hole is
-given up (``TcpConnection.give_up``). A segment lost on the wire is sent again well within that (an
-RTO starts at 1 s, RFC 6298, and Linux's is never under 200 ms); bytes lost by the capture alone
-never come. V2G requests time out after 2 s or more, so a session silent that long has stopped:
-its last messages must not wait for the connection's end."""
+"""Seconds of capture time a connection may be silent while bytes the peer acknowledged are missing
+before they are given up (``TcpConnection.give_up``): the capture lost them, they never come again.
+V2G requests time out after 2 s or more, so a session silent that long has stopped; its last
+messages must not wait for the connection's end."""
+UNACKED_WAIT = 20.0
+"""The same for bytes missing before data that waits unacknowledged: lost on the wire, the sender
+sends them again, after a retransmission timeout that doubles at each try (1 s, 2 s, 4 s ... from
+RFC 6298's initial 1 s); past this a connection has been given up by the EV and charger too."""
 HOLD_EVENTS = 1024
 """Events of a connection that wait for a hole at most (``TcpConnection._in_order``): past that they
 go on in capture order, so a hole the reassembler keeps open long (data waiting that no one
@@ -200,12 +203,14 @@ class TcpConnection:
         """Bytes are missing in either direction: what came after them waits (``_in_order``)."""
         return self._held is not None or self.streams[0].holed or self.streams[1].holed
 
-    def give_up(self, frame: int, time: float) -> list[StreamEvent]:
-        """The connection has been silent for :data:`HOLE_WAIT` with bytes missing: they are given up as
-        gaps (at ``frame``, ``time``), and everything that waited behind them comes out."""
-        return self._in_order(self._released(frame, time, f"no segment filled the hole in {HOLE_WAIT:g} s"))
+    def give_up(self, frame: int, time: float, unacknowledged: bool = False) -> list[StreamEvent]:
+        """The connection has been silent with bytes missing: those the peer acknowledged (and, with
+        ``unacknowledged``, every missing byte) are given up as gaps at ``frame``, ``time``, and what
+        waited behind them comes out (:data:`HOLE_WAIT`, :data:`UNACKED_WAIT`)."""
+        reason = f"no retransmission filled the hole in {UNACKED_WAIT:g} s" if unacknowledged else None
+        return self._in_order(self._released(frame, time, reason))
 
-    def _released(self, frame: int, time: float, reason: str) -> list[StreamEvent]:
+    def _released(self, frame: int, time: float, reason: str | None) -> list[StreamEvent]:
         out: list[StreamEvent] = []
         for i, stream in enumerate(self.streams):
             for item in stream.finish(frame, time, reason):

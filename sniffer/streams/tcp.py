@@ -247,14 +247,16 @@ class HalfStream:
         )
         return [gap, *self._drain()]
 
-    def finish(self, frame: int, time: float, reason: str = "bytes never captured") -> list[Chunk | Gap]:
-        """End of capture, or holes given up (``reason`` for data waiting behind them): whatever
-        waits behind holes is delivered after gap records."""
+    def finish(self, frame: int, time: float, reason: str | None = "bytes never captured") -> list[Chunk | Gap]:
+        """End of capture, or holes given up: whatever waits behind holes is delivered after gap
+        records. ``reason`` is said of the bytes missing before data that waits behind a hole the
+        peer did not acknowledge; with ``None`` only holes the peer acknowledged are given up (a
+        sender never sends acknowledged bytes again; unacknowledged ones it may)."""
         out: list[Chunk | Gap] = []
         if self._hole_tick is not None:
             self._tick = self._hole_tick + REORDER_WINDOW
             out.extend(self._check_hole(frame, time))
-        while self._pending:
+        while self._pending and reason is not None:
             out.extend(self._skip_hole(frame, time, reason))
         return out
 

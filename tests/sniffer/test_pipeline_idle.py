@@ -16,7 +16,7 @@ from v2gsniff.sniffer.engine import Engine, decode_file
 from v2gsniff.sniffer.model import RawFrame, Record
 from v2gsniff.sniffer.pipeline import Decoder
 from v2gsniff.sniffer.simulate.wire import ACK, PSH, SYN
-from v2gsniff.sniffer.streams.connection import HOLE_WAIT
+from v2gsniff.sniffer.streams.connection import HOLE_WAIT, UNACKED_WAIT
 from v2gsniff.sniffer.streams.tls.keylog import KeyLog
 
 CAPTURES = Path(__file__).resolve().parents[2] / "captures"
@@ -91,9 +91,10 @@ def test_a_live_session_that_stops_after_a_lost_request_shows_its_last_answer_wh
     assert got == [(r.frame, r.name) for r in whole if r.kind == "v2g"]
 
 
-def _quiet_then_busy(tmp_path: Path, pause: float) -> list[Record]:
-    """Connection A: three EV messages, the third lost, the charger acknowledging it along with a
-    fourth that waits behind it; A falls silent. ``pause`` s later connection B runs 60 messages."""
+def _quiet_then_busy(tmp_path: Path, pause: float, acked: bool = True, spacing: float = 0.0) -> list[Record]:
+    """Connection A: four EV messages, the third lost, the fourth waiting behind it; the charger
+    acknowledges all four (``acked``) or none; A falls silent. ``pause`` s later connection B runs
+    60 messages, ``spacing`` s apart."""
     cap = Capture()
     c, s = 1001, 5001
     cap.seg(True, 1000, 0, SYN)
@@ -101,7 +102,8 @@ def _quiet_then_busy(tmp_path: Path, pause: float) -> list[Record]:
     for i in range(4):
         cap.seg(True, c, s, ACK | PSH, MSG, captured=i != 2)
         c += len(MSG)
-    cap.seg(False, s, c, ACK)  # acknowledges the lost third message: the hole is certain
+    if acked:
+        cap.seg(False, s, c, ACK)  # acknowledges the lost third message: the capture lost it
     cap.wire.wait(pause, jitter=0)
     ports = (EV_PORT + 1, SECC_PORT)
     c, s = 7001, 9001
@@ -111,6 +113,7 @@ def _quiet_then_busy(tmp_path: Path, pause: float) -> list[Record]:
         cap.seg(True, c, s, ACK | PSH, MSG, ports=ports)
         c += len(MSG)
         cap.seg(False, s, c, ACK, ports=ports)
+        cap.wire.wait(spacing or 1e-6, jitter=0)
     return cap.decode(tmp_path)
 
 
@@ -130,3 +133,15 @@ def test_a_shorter_pause_does_not_give_the_hole_up_before_the_end(tmp_path: Path
     records = _quiet_then_busy(tmp_path, HOLE_WAIT / 4)
     order = [(r.kind, r.extra.get("stream")) for r in records if r.kind in ("gap", "v2g")]
     assert order[-2:] == [("gap", 0), ("v2g", 0)]  # released by the end of the capture
+
+
+def test_bytes_no_acknowledgment_proves_lost_wait_for_a_retransmission_longer(tmp_path: Path) -> None:
+    # nobody acknowledged the lost message: the EV may send it again, so it is given up only after
+    # UNACKED_WAIT of silence (B's 60 messages, 0.8 s apart, span 48 s; looked at every 64 frames)
+    records = _quiet_then_busy(tmp_path, HOLE_WAIT + 1.0, acked=False, spacing=0.8)
+    declared = next(r for r in records if r.kind == "gap")
+    assert declared.error is not None and declared.error.endswith("no retransmission filled the hole in 20 s")
+    a_last = max(r.time for r in records if r.extra.get("stream") == 0 and r.kind == "v2g")
+    assert declared.time - a_last >= UNACKED_WAIT and declared.frame < records[-1].frame
+    order = [(r.kind, r.extra.get("stream")) for r in records if r.kind in ("gap", "v2g")]
+    assert order[order.index(("gap", 0)) + 1] == ("v2g", 0)

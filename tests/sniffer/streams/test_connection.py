@@ -159,12 +159,13 @@ def test_a_silent_connection_gives_up_its_hole_and_releases_what_waited() -> Non
     assert [(e.from_client, e.item.frame) for e in after] == [(True, 10)]
 
 
-def test_data_waiting_behind_a_hole_nobody_acknowledges_is_given_up_with_why() -> None:
+def test_data_behind_a_hole_nobody_acknowledged_waits_for_a_retransmission_then_is_given_up_with_why() -> None:
     table = ConnectionTable()
     conn = _open(table)
     conn.segment(False, 5000, 1001, TCP_SYN | TCP_ACK, b"", 2, 0.0)
     assert conn.segment(True, 1001 + len(MSG), 5001, TCP_ACK, MSG, 3, 0.03) == []  # ahead of a hole
-    got = conn.give_up(3, 0.03)
+    assert conn.give_up(3, 0.03) == [] and conn.waiting  # the sender may still send the bytes again
+    got = conn.give_up(3, 0.03, unacknowledged=True)
     assert [type(e.item).__name__ for e in got] == ["Gap", "Message"]
-    assert got[0].item.reason == "no segment filled the hole in 2 s"
-    assert conn.give_up(3, 0.03) == []  # nothing waits any more
+    assert got[0].item.reason == "no retransmission filled the hole in 20 s"
+    assert not conn.waiting and conn.give_up(3, 0.03, unacknowledged=True) == []
