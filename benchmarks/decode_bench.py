@@ -118,9 +118,13 @@ def main() -> None:
 def install(venv: Path) -> str:
     """A regular installation of this tree in a new virtual environment; its ``v2gsniff``."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    with tempfile.TemporaryDirectory() as build:  # the tree itself stays clean (no build/)
-        done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-cache-dir", str(ROOT)], cwd=build,
-                              env={**ENV, "TMPDIR": build}, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        # from a copy: pip builds in the source tree (build/, *.egg-info), which must stay as it is
+        source = Path(tmp) / "v2gsniff"
+        shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "*.egg-info",
+                                                                   "__pycache__", ".*_cache"))
+        done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-cache-dir", str(source)],
+                              env=ENV, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"pip install {ROOT} failed:\n{done.stderr}")
     return str(venv / "bin" / "v2gsniff")
