@@ -108,7 +108,7 @@ def render_html(report: Report, title: str = "V2G compatibility report", session
     _under(h, _pages("Vehicles", rows, _cells(list(COLUMNS), "th")))
     if not report.vehicles:
         h.append("<p>No charging sessions were found in these captures.</p>")
-    h += [f'<p class="legend">{escape(line)}</p>' for line in (legend(report, code="") if report.vehicles else [])]
+    h += [f'<p class="legend">{escape(line)}</p>' for line in (legend(report, str, str) if report.vehicles else [])]
     chargers = report.chargers
     if report.vehicles and chargers:
         header, cells = report.matrix()
@@ -131,7 +131,7 @@ def render_html(report: Report, title: str = "V2G compatibility report", session
 
 def vehicle_page(v: VehicleReport, with_sessions: bool = True) -> str:
     h = [f'<section class="vehicle" id="{anchor(v)}"><h2>{escape(v.name)}</h2>',
-         f"<p>{escape(identity_line(v, code=''))}. BPT: <b>{escape(v.bpt_text)}</b>.</p>"]
+         f"<p>{escape(identity_line(v, str, str))}. BPT: <b>{escape(v.bpt_text)}</b>.</p>"]
     if v.failures:
         h.append(f"<p>Failures: {escape('; '.join(v.failures))}.</p>")
     h += [f"<p>Chargers: {escape(', '.join(v.chargers))}.</p><table>", _cells(list(SESSION_COLUMNS), "th")]

@@ -3,11 +3,16 @@
 The vehicle table is made to fit a page: protocols by short name (the namespaces are in a legend
 below it), long lists (failures, chargers) in the sections. Plots are SVG files written beside
 the Markdown by ``markdown_files`` (``report -o DIR``); without them the report says where they are.
+
+Every text that comes from a capture, a file name or an inventory goes in through ``md`` (or ``code``
+for identifiers): a charger's EVSEID or a certificate's name can carry HTML or Markdown, and a report
+is read rendered. Only the report's own markup (headings, tables, emphasis, ``<br>``) is markup.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from v2gsniff.sniffer.sessions import Session, short_name
@@ -29,9 +34,49 @@ NO_PLOTS = ("Phase timelines and voltage, current and power plots are in the HTM
             "or written as SVG files beside the Markdown with `-o DIR`.")
 
 
+_ACTIVE = re.compile(r"[\\`*<>&|~]|\](?=\()|_+")
+"""What Markdown or HTML may act on in running text: emphasis, code, tags and entities, a table's ``|``,
+an inline link's ``](``. Brackets alone link nothing: reference definitions start a line, and no
+escaped text does (nor ``#``, ``+``, ``-``: they act only there)."""
+
+
+def _escaped(m: re.Match[str]) -> str:
+    found = m.group(0)
+    if found[0] == "_":
+        # a run of underscores inside a word never emphasises (CommonMark): OK_NewSessionEstablished
+        text, start, end = m.string, m.start(), m.end()
+        if 0 < start and end < len(text) and text[start - 1].isalnum() and text[end].isalnum():
+            return found
+        return "\\_" * len(found)
+    return "\\" + found
+
+
+def md(value: object) -> str:
+    """Text as Markdown that shows exactly that text: active characters backslash-escaped (CommonMark
+    allows it for any ASCII punctuation), line breaks as spaces."""
+    return _ACTIVE.sub(_escaped, str(value)).replace("\r", " ").replace("\n", " ")
+
+
+def code(value: object) -> str:
+    """Text as a code span: fenced by more backticks than any run in it (CommonMark), so nothing in it
+    ends the span; ``|`` escaped, which a table needs even there (GFM)."""
+    text = str(value).replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+class Markup(str):
+    """Markdown made here (emphasis around escaped text): a cell takes it as it is."""
+
+
 def cell(text: object) -> str:
-    value = "-" if text is None or text == "" else str(text)
-    return value.replace("|", "\\|").replace("\n", " ")
+    """A table cell: text (``<br>`` between lines, as ``table_rows`` joins them) escaped, or Markup."""
+    if isinstance(text, Markup):
+        return text
+    if text is None or text == "":
+        return "-"
+    return "<br>".join(md(part) for part in str(text).split("<br>"))
 
 
 def row(values: list[object]) -> str:
@@ -82,11 +127,13 @@ def table_rows(v: VehicleReport) -> list[object]:
     ]
 
 
-def legend(report: Report, code: str = "`") -> list[str]:
-    """Namespaces of the short protocol names used, and the sources Brand/Model cells name."""
+def legend(report: Report, quote: Callable[[str], str] = code, text: Callable[[object], str] = md) -> list[str]:
+    """Namespaces of the short protocol names used, and the sources Brand/Model cells name (``quote``
+    and ``text`` format identifiers and words from the captures: Markdown's by default)."""
     names = sorted({o.namespace for s in report.sessions for hs in s.handshakes for o in hs.offers}
                    | {s.negotiated_namespace for s in report.sessions if s.negotiated_namespace})
-    out = ["Protocols: " + "; ".join(f"{short_name(n)} = {code}{n}{code}" for n in names if short_name(n) != n) + "."]
+    out = ["Protocols: " + "; ".join(f"{text(short_name(n))} = {quote(n)}" for n in names if short_name(n) != n)
+           + "."]
     used = {k.source for v in report.vehicles if v.identity
             for k in (v.identity.brand, v.identity.model, v.identity.trim, v.identity.software) if k}
     if used:
@@ -105,10 +152,10 @@ def render_markdown(report: Report, plots: bool = False) -> str:
     out: list[str] = ["# V2G compatibility report", ""]
     n_sessions = len(report.sessions)
     out.append(f"{len(report.captures)} captures, {n_sessions} sessions, {len(report.vehicles)} vehicles"
-               + (f"; inventory: `{report.inventory}`" if report.inventory else "") + ".")
+               + (f"; inventory: {code(report.inventory)}" if report.inventory else "") + ".")
     out.append("")
     for problem in report.problems:
-        out.append(f"> **Note:** {problem}")
+        out.append(f"> **Note:** {md(problem)}")
         out.append("")
     out += ["## Vehicles", "", row(list(COLUMNS)), "|" + "---|" * len(COLUMNS)]
     out += [row(table_rows(v)) for v in report.vehicles]
@@ -127,7 +174,7 @@ def render_markdown(report: Report, plots: bool = False) -> str:
     notes = [c for c in report.captures if c.message]
     if notes:
         out += ["## Captures with notes", ""]
-        out += [f"- `{c.capture}`: {c.message}" for c in notes]
+        out += [f"- {code(c.capture)}: {md(c.message)}" for c in notes]
         out.append("")
     out += ["## Vehicles in detail", ""]
     if report.vehicles and not plots:
@@ -150,32 +197,33 @@ def plot_file(s: Session, name: str) -> str:
     return "plots/" + re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{s.capture}-{s.id}-{name}").strip("-") + ".svg"
 
 
-def identity_line(v: VehicleReport, code: str = "`") -> str:
-    """What identifies the vehicle, in words (``code`` quotes identifiers: a backtick in Markdown)."""
+def identity_line(v: VehicleReport, quote: Callable[[str], str] = code, text: Callable[[object], str] = md) -> str:
+    """What identifies the vehicle, in words (``quote`` and ``text`` format identifiers and words from
+    the captures: Markdown's by default)."""
     ident = v.vehicle
     if v.identity and v.identity.randomised:
         parts = [f"EVCCID randomised per session, {len(v.sessions)} sessions with "
-                 f"{len(v.identity.ids)} addresses ({', '.join(v.identity.ids)}); grouped by "
-                 f"{v.identity.fingerprint}"]
+                 f"{len(v.identity.ids)} addresses ({text(', '.join(v.identity.ids))}); grouped by "
+                 f"{text(v.identity.fingerprint)}"]
     else:
-        parts = [f"EVCCID {code}{ident.evccid}{code}" if ident.evccid else "EVCCID not seen"]
+        parts = [f"EVCCID {quote(ident.evccid)}" if ident.evccid else "EVCCID not seen"]
         if ident.pev_mac:
-            parts.append(f"PEV MAC {code}{ident.pev_mac}{code} ({ident.modem_vendor or 'vendor unknown'})")
+            parts.append(f"PEV MAC {quote(ident.pev_mac)} ({text(ident.modem_vendor or 'vendor unknown')})")
     if ident.trim or ident.software:
-        parts.append(f"trim/year {ident.trim or '-'}, software {ident.software or '-'}")
+        parts.append(f"trim/year {text(ident.trim or '-')}, software {text(ident.software or '-')}")
     return "; ".join(parts)
 
 
 def vehicle_section(v: VehicleReport, plots: bool = False) -> list[str]:
-    out = [f"### {v.name}", "", identity_line(v) + ".", "",
-           f"BPT: **{v.bpt_text}**. Captures: " + ", ".join(f"`{c}`" for c in v.captures) + ".", ""]
+    out = [f"### {md(v.name)}", "", identity_line(v) + ".", "",
+           f"BPT: **{md(v.bpt_text)}**. Captures: " + ", ".join(code(c) for c in v.captures) + ".", ""]
     if v.failures:
-        out += ["Failures: " + "; ".join(v.failures) + ".", ""]
-    out += ["Chargers: " + ", ".join(v.chargers) + ".", ""]
+        out += ["Failures: " + "; ".join(md(f) for f in v.failures) + ".", ""]
+    out += ["Chargers: " + ", ".join(md(c) for c in v.chargers) + ".", ""]
     out += [row(list(SESSION_COLUMNS)), "|" + "---|" * len(SESSION_COLUMNS)]
     for s in v.sessions:
         values = session_row(s)
-        values[-1] = f"**{values[-1]}**" if values[-1] != "-" else "-"
+        values[-1] = Markup(f"**{md(values[-1])}**") if values[-1] != "-" else "-"
         out.append(row(values))
     out.append("")
     out += findings_section(v)
@@ -196,10 +244,10 @@ def findings_section(v: VehicleReport) -> list[str]:
     out = ["#### Findings", ""]
     for rule, items in groups:
         f0 = items[0][1]
-        out.append(f"- **{rule}** ({f0.severity}, {f0.side}; {f0.requirement}): {len(items)}×")
+        out.append(f"- **{md(rule)}** ({md(f0.severity)}, {md(f0.side)}; {md(f0.requirement)}): {len(items)}×")
         for s, f in items[:FINDINGS_PER_RULE]:
             frames = ", ".join(str(x) for x in f.evidence)
-            out.append(f"  - {session_name(s)}, frame {f.frame}: {f.text} (evidence: frames {frames})")
+            out.append(f"  - {md(session_name(s))}, frame {f.frame}: {md(f.text)} (evidence: frames {frames})")
         if len(items) > FINDINGS_PER_RULE:
             out.append(f"  - … and {len(items) - FINDINGS_PER_RULE} more")
     out.append("")
@@ -245,28 +293,28 @@ def pnc_lines(s: Session) -> list[tuple[int, str]]:
 
 
 def session_details(s: Session, plots: bool = False) -> list[str]:
-    out = [f"#### {session_name(s)}", ""]
+    out = [f"#### {md(session_name(s))}", ""]
     for hs in s.handshakes:
-        offers = ", ".join(f"{o.priority}: `{o.namespace}` {o.version_major}.{o.version_minor} "
+        offers = ", ".join(f"{o.priority}: {code(o.namespace)} {o.version_major}.{o.version_minor} "
                            f"SchemaID {o.schema_id}" for o in hs.offers)
         schema = f"SchemaID {hs.schema_id}" if hs.schema_id is not None else "no SchemaID"
-        answer = (f"{hs.response_code}, {schema} → {short_name(hs.negotiated_namespace)} "
+        answer = (f"{md(hs.response_code)}, {schema} → {md(short_name(hs.negotiated_namespace))} "
                   f"(frame {hs.res_frame})" if hs.res_frame else "no answer")
         out.append(f"- SupportedAppProtocol (stream {hs.stream}, frame {hs.req_frame}, "
-                   f"{hs.tls_version or 'plain TCP'}): {offers}; SECC: {answer}")
-    out.append(f"- BPT: {BPT_TEXT[s.bpt_outcome]}" + "".join(
-        f"; {e.statement} ({e.message}, frame {e.frame})" for e in s.bpt.evidence))
-    out.append(f"- TLS: {s.tls.summary}" + "".join(f"; alert {a}" for a in s.tls.alerts))
+                   f"{md(hs.tls_version or 'plain TCP')}): {offers}; SECC: {answer}")
+    out.append(f"- BPT: {md(BPT_TEXT[s.bpt_outcome])}" + "".join(
+        f"; {md(e.statement)} ({md(e.message)}, frame {e.frame})" for e in s.bpt.evidence))
+    out.append(f"- TLS: {md(s.tls.summary)}" + "".join(f"; alert {md(a)}" for a in s.tls.alerts))
     for f in s.tls.findings:
-        out.append(f"- Finding {f.requirement.strip('[]')}: {f.text} (frame {f.frame})")
-    out += ["  " * depth + f"- {text}" for depth, text in pnc_lines(s)]
+        out.append(f"- Finding {md(f.requirement.strip('[]'))}: {md(f.text)} (frame {f.frame})")
+    out += ["  " * depth + f"- {md(text)}" for depth, text in pnc_lines(s)]
     if s.phases:
-        out.append("- Phases: " + " → ".join(f"{p.name} {p.duration:.1f} s" + ("" if p.ok else " ✗")
+        out.append("- Phases: " + " → ".join(f"{md(p.name)} {p.duration:.1f} s" + ("" if p.ok else " ✗")
                                              for p in s.phases))
     for fail in s.failures:
-        out.append(f"- Failure in {fail.phase}: {fail.message} {fail.code} (frame {fail.frame})")
+        out.append(f"- Failure in {md(fail.phase)}: {md(fail.message)} {md(fail.code)} (frame {fail.frame})")
     for note in s.notes:
-        out.append(f"- Note: {note}")
+        out.append(f"- Note: {md(note)}")
     out.append("")
     images = [f"![{name}]({plot_file(s, name)})" for name, _svg in session_plots(s)] if plots else []
     if images:

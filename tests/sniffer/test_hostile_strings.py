@@ -64,10 +64,37 @@ def test_no_output_carries_a_control_character(hostile: Path, args: list[str]) -
         return
     if args[-1] == "html":
         assert HTML not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    elif args[-1] == "md":
+        _renders_as_text(text)
     else:
         assert VISIBLE in text  # shown, as escapes
     if args == ["decode"]:
         assert "EVSEID=" + VISIBLE in text
+
+
+def _renders_as_text(markdown: str) -> None:
+    """The Markdown report, rendered as a reader's viewer does (CommonMark with GFM tables): the hostile
+    strings are text, never a tag, a link or emphasis."""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    assert "<script" not in html and "<a " not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;[bold red]x[/]" in html  # the whole value, as text
+
+
+def test_the_markdown_escapes_survive_a_renderer() -> None:
+    from markdown_it import MarkdownIt
+
+    from v2gsniff.sniffer.report.markdown import code, md
+
+    render = MarkdownIt("commonmark").renderInline
+    for text in ["<img src=x onerror=alert(1)>", "[x](javascript:alert(1))", "![i](http://x/y.png)", "DE*PNX*E1*1",
+                 "a_b _c_ __d__ x_", "\\<b>", "&lt;b&gt; &amp;", "`code` ~~gone~~", "OK_NewSessionEstablished"]:
+        shown = render(md(text))
+        assert "<" not in shown.replace("&lt;", "") and "<a" not in shown  # no tag of the renderer's own
+        assert shown.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&") == text
+        inline = render(code(text))
+        assert inline.startswith("<code>") and inline.count("<code>") == 1
 
 
 def test_inert_forms() -> None:
