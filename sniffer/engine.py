@@ -117,9 +117,9 @@ class Engine:
             name: [getattr(a, name) for a in self.addons if callable(getattr(a, name, None))] for name in HOOKS
         }
         self._on_records = self._hooks["records"]
+        self._stages = self._hooks["transform"]
         self._quiet: tuple[int, float] = (-1, 0.0)
         """(frames decoded, monotonic clock) when ``idle`` last saw that count change."""
-        self._stages = self._hooks["transform"]
 
     # -- captures --------------------------------------------------------------------------
 

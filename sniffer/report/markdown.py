@@ -58,9 +58,9 @@ def md(value: object) -> str:
 
 
 def code(value: object) -> str:
-    """Text as a code span: fenced by more backticks than any run in it (CommonMark), so nothing in it
-    ends the span; ``|`` escaped, which a table needs even there (GFM)."""
-    text = str(value).replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    """Text as a code span (never in a table here): fenced by more backticks than any run in it
+    (CommonMark), so nothing in it ends the span."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
