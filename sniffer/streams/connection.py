@@ -24,8 +24,8 @@ EVICT_MASK = EVICT_EVERY - 1
 HOLE_WAIT = 2.0
 """Seconds of capture time a connection may be silent while bytes the peer acknowledged are missing
 before they are given up (``TcpConnection.give_up``): the capture lost them, they never come again.
-V2G requests time out after 2 s or more, so a session silent that long has stopped; its last
-messages must not wait for the connection's end."""
+An EV waits seconds at most for a response (V2G message timeouts are 0.25 to 5 s), so a connection
+silent this long has stopped talking; its last messages must not wait for the connection's end."""
 UNACKED_WAIT = 20.0
 """The same for bytes missing before data that waits unacknowledged: lost on the wire, the sender
 sends them again, after a retransmission timeout that doubles at each try (1 s, 2 s, 4 s ... from
