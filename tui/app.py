@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
+from v2gsniff.sniffer.setup import AnalysisSetup
 from v2gsniff.sniffer.streams.tls import KeyLog
 
 from .feed import BUSY_RECORDS, Pump
@@ -74,9 +75,11 @@ class V2GSniffApp(App[int]):
 
     def __init__(self, source_factory: SourceFactory, *, title: str = "v2gsniff", live: bool = False,
                  keylog: KeyLog | None = None, recording: Callable[[], str] | None = None,
-                 on_stop: Callable[[], None] | None = None) -> None:
+                 on_stop: Callable[[], None] | None = None, setup: AnalysisSetup | None = None) -> None:
         super().__init__()
         self.source_factory = source_factory
+        self.setup = setup
+        """--trust/--oem-key: what Plug & Charge chains and contract keys are verified against."""
         self.source_title = title
         self.live = live
         self.keylog = keylog
@@ -125,7 +128,8 @@ class V2GSniffApp(App[int]):
     def read_source(self) -> None:
         worker = get_current_worker()
         pump = Pump(lambda batch: self.post_message(RecordsArrived(batch, pump.taken)), keylog=self.keylog,
-                    cancelled=lambda: worker.is_cancelled, default_capture=self.source_title, handshake=True)
+                    cancelled=lambda: worker.is_cancelled, default_capture=self.source_title, handshake=True,
+                    setup=self.setup)
         pump.run(self.source_factory(), live=self.live)
 
     def on_records_arrived(self, message: RecordsArrived) -> None:

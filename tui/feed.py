@@ -22,6 +22,7 @@ from v2gsniff.sniffer.commands.exits import exit_code_for
 from v2gsniff.sniffer.engine import CaptureProblem, CaptureStart, Engine  # noqa: F401 - the UI's markers
 from v2gsniff.sniffer.model import RawFrame, Record
 from v2gsniff.sniffer.sessions import Session
+from v2gsniff.sniffer.setup import AnalysisSetup
 from v2gsniff.sniffer.streams.tls import KeyLog
 
 EMIT_SECONDS = 0.05
@@ -91,7 +92,8 @@ class Pump:
 
     def __init__(self, emit: Callable[[Batch], object], *, keylog: KeyLog | None = None,
                  cancelled: Callable[[], bool] = lambda: False, default_capture: str = "capture",
-                 handshake: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
+                 handshake: bool = False, clock: Callable[[], float] = time.monotonic,
+                 setup: AnalysisSetup | None = None) -> None:
         self.emit = emit
         self.clock = clock
         self.handshake = handshake
@@ -104,7 +106,7 @@ class Pump:
         self._sessions = Sessions()
         self._revisions: dict[str, int] = {}
         # signed messages and certificate chains get their verdicts before the tracker and the UI see them
-        self.engine = Engine([Pnc(), self._sessions, self], keylog=self.keylog, capture=default_capture)
+        self.engine = Engine([Pnc(setup), self._sessions, self], keylog=self.keylog, capture=default_capture)
         """The engine this pump is an addon of (after the PnC stage and the session tracker)."""
         self._batch = Batch()
         self._total = 0

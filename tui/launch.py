@@ -10,6 +10,7 @@ from typing import Any
 from v2gsniff.sniffer.capture import CaptureError, open_capture
 from v2gsniff.sniffer.commands.exits import EXIT_USAGE, exit_code_for
 from v2gsniff.sniffer.engine import capture_items
+from v2gsniff.sniffer.setup import AnalysisSetup
 from v2gsniff.sniffer.streams.tls import KeyLog
 
 
@@ -42,8 +43,9 @@ def _keylog(paths: Iterable[str]) -> KeyLog | None:
     return keylog
 
 
-def run_open(paths: list[str], keylog_paths: list[str]) -> int:
-    """Show captures in the UI; returns the exit code (``decode``'s codes for unreadable files)."""
+def run_open(paths: list[str], keylog_paths: list[str], setup: AnalysisSetup | None = None) -> int:
+    """Show captures in the UI; returns the exit code (``decode``'s codes for unreadable files).
+    ``setup``: --trust/--oem-key."""
     spooled: str | None = None
     names = ["stdin" if p == "-" else os.path.basename(p) for p in paths]
     if "-" in paths:
@@ -52,13 +54,13 @@ def run_open(paths: list[str], keylog_paths: list[str]) -> int:
             return EXIT_USAGE
         paths = [spooled if p == "-" else p for p in paths]
     try:
-        return _run_open(paths, names, keylog_paths)
+        return _run_open(paths, names, keylog_paths, setup)
     finally:
         if spooled is not None:
             os.unlink(spooled)
 
 
-def _run_open(paths: list[str], names: list[str], keylog_paths: list[str]) -> int:
+def _run_open(paths: list[str], names: list[str], keylog_paths: list[str], setup: AnalysisSetup | None) -> int:
     for path in paths:  # fail before the screen switches, with decode's message and exit code
         try:
             with open_capture(path):
@@ -72,15 +74,16 @@ def _run_open(paths: list[str], names: list[str], keylog_paths: list[str]) -> in
     from .app import V2GSniffApp
 
     title = names[0] if len(paths) == 1 else f"{len(paths)} captures"
-    app = V2GSniffApp(lambda: capture_items(paths), title=title, keylog=keylog)
+    app = V2GSniffApp(lambda: capture_items(paths), title=title, keylog=keylog, setup=setup)
     result = app.run()
     return result if isinstance(result, int) else 0
 
 
-def run_live(source: Iterable[Any], *, title: str, keylog_paths: list[str], write: Any = None) -> int:
+def run_live(source: Iterable[Any], *, title: str, keylog_paths: list[str], write: Any = None,
+             setup: AnalysisSetup | None = None) -> int:
     """Show a live feed (``RawFrame | DecryptionSecrets | LinkEvent``). The feed follows the key logs
     itself (their lines arrive as ``DecryptionSecrets``) and has already recorded every frame to
-    ``write``: the UI only shows where."""
+    ``write``: the UI only shows where. ``setup``: --trust/--oem-key."""
     from .app import V2GSniffApp
 
     def recording() -> str:
@@ -94,6 +97,6 @@ def run_live(source: Iterable[Any], *, title: str, keylog_paths: list[str], writ
     suffix = f", key logs: {', '.join(keylog_paths)}" if keylog_paths else ""
     app = V2GSniffApp(lambda: source, title=f"{title}{suffix}", live=True,
                       recording=recording if write is not None else None,
-                      on_stop=stop if callable(stop) else None)
+                      on_stop=stop if callable(stop) else None, setup=setup)
     result = app.run()
     return result if isinstance(result, int) else 0

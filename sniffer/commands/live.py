@@ -5,13 +5,14 @@ IFACE is a network interface (the EVSE's or EV's PLC netdev, e.g. ``qca0``/``eth
 live -``). With ``--no-tui`` records stream to stdout as ``decode`` prints them; otherwise
 the terminal UI is started through the ``v2gsniff.ui`` entry point ``live``, called as
 
-    run_live(source, *, title: str, keylog_paths: list[str], write: PcapngWriter | RingWriter | None) -> int
+    run_live(source, *, title: str, keylog_paths: list[str], write: PcapngWriter | RingWriter | None,
+             setup: AnalysisSetup) -> int
 
 where ``source`` is a :class:`~v2gsniff.sniffer.capture.live_feed.LiveFeed`: an iterator of
 ``RawFrame | DecryptionSecrets | LinkEvent`` (new key-log lines arrive as DecryptionSecrets)
 with ``stop()`` for another thread and ``read_batch(timeout)``. The feed has already written
 every frame (and, with ``--embed-keys``, every secret) to ``write``: the UI only shows it (path,
-frames_written), never writes.
+frames_written), never writes. ``setup`` carries --trust/--oem-key.
 
 Before anything is read, :func:`~v2gsniff.sniffer.capture.privsep.separate` leaves a small helper
 as the only holder of the right to open raw sockets and makes this process an unprivileged user
@@ -37,9 +38,11 @@ from v2gsniff.sniffer.capture.live_feed import BatchSource, LiveFeed, StreamSour
 from v2gsniff.sniffer.capture.privsep import PrivilegeError, separate
 from v2gsniff.sniffer.capture.writer import DEFAULT_SNAPLEN, InterfaceSpec
 from v2gsniff.sniffer.commands import exits
+from v2gsniff.sniffer.commands.decode import pnc_checker, pnc_options
 from v2gsniff.sniffer.engine import Engine
 from v2gsniff.sniffer.model import LINKTYPE_ETHERNET, Record
 from v2gsniff.sniffer.output import open_writer
+from v2gsniff.sniffer.setup import AnalysisSetup
 
 UI_GROUP = "v2gsniff.ui"
 UI_NAME = "live"
@@ -87,6 +90,7 @@ def _open_writer(path: str | None, ring: int | None, ring_size: float,
               help="With --ring: size of each file in MB.")
 @click.option("--keylog", "keylogs", multiple=True, type=click.Path(dir_okay=False),
               help="NSS key log file to follow as it grows (may not exist yet); repeatable.")
+@pnc_options
 @click.option("--no-tui", is_flag=True, help="Print records to stdout instead of starting the terminal UI.")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
               help="With --no-tui: readable lines or one JSON object per message.")
@@ -105,8 +109,8 @@ def _open_writer(path: str | None, ring: int | None, ring_size: float,
 @click.option("--allow-root", is_flag=True,
               help="Started as root with no user to become: decode as root anyway (not recommended).")
 def live(interface: str, write_path: str | None, ring: int | None, ring_size: float, keylogs: tuple[str, ...],
-         no_tui: bool, fmt: str, show_keys: bool, color: bool | None, backend: str, embed_keys: bool,
-         run_as: str | None, allow_root: bool) -> None:
+         trust: tuple[str, ...], oem_key: str | None, no_tui: bool, fmt: str, show_keys: bool, color: bool | None,
+         backend: str, embed_keys: bool, run_as: str | None, allow_root: bool) -> None:
     """Capture on INTERFACE (or read a capture stream from '-') and decode it as it arrives.
 
     Only HomePlug (0x88E1) and IPv6 frames are captured. The capture survives the PLC modem
@@ -138,6 +142,12 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
     except PrivilegeError as err:
         click.echo(f"v2gsniff: {err}", err=True)
         sys.exit(exits.EXIT_USAGE)
+    setup = AnalysisSetup(trust, oem_key)
+    try:  # loaded as the unprivileged user, as every capture does: what it cannot use is said now
+        pnc_checker(setup)
+    except click.BadParameter:
+        privileges.close()
+        raise
     for path in keylogs:  # followed as the unprivileged user: say so when it cannot read one
         if os.path.exists(path) and not os.access(path, os.R_OK):
             who = f" as {privileges.account.name}" if privileges.account is not None else ""
@@ -168,11 +178,11 @@ def live(interface: str, write_path: str | None, ring: int | None, ring_size: fl
                     embed_secrets=embed_keys)
     try:
         if ui is not None:
-            status = ui(feed, title=title, keylog_paths=list(keylogs), write=writer)
+            status = ui(feed, title=title, keylog_paths=list(keylogs), write=writer, setup=setup)
         else:
             if interface != "-":
                 click.echo(f"v2gsniff: capturing on {title}; Ctrl-C to stop", err=True)
-            status = _stream(feed, fmt, show_keys, color, sys.stdout)
+            status = _stream(feed, fmt, show_keys, color, sys.stdout, setup)
     finally:
         feed.stop()
         if writer is not None:
@@ -211,12 +221,13 @@ class _Stderr:
             click.echo(f"v2gsniff: warning: {r.summary}", err=True)
 
 
-def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: IO[str]) -> int:
+def _stream(feed: LiveFeed, fmt: str, show_keys: bool, color: bool | None, out: IO[str],
+            setup: AnalysisSetup | None = None) -> int:
     """--no-tui: records to ``out`` as they complete, link events and findings to stderr."""
     writer = open_writer(fmt, out, color)
     # signed messages and certificate chains carry their verdicts and findings follow their record, as in
     # decode; visibility warnings go to stderr
-    engine = Engine([Pnc(), Findings(), RecordWriter(lambda capture: writer, findings=False), _Stderr()],
+    engine = Engine([Pnc(setup), Findings(), RecordWriter(lambda capture: writer, findings=False), _Stderr()],
                     show_keys=show_keys, capture="live")
     restore = _stop_on_sigterm(feed)
     try:

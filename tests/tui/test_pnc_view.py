@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
@@ -49,3 +51,36 @@ def test_selecting_a_reference_highlights_the_bytes_of_the_signed_element() -> N
         assert node(tree, "pnc/signature").data.bits == signed_info.data.bits
 
     run_app([TLS], body)
+
+
+def test_the_roots_given_decide_the_chain_verdicts_the_ui_shows(tmp_path: Path) -> None:
+    from tests.sniffer.pnc.test_simulated import SEED, capture
+    from v2gsniff.sniffer.setup import AnalysisSetup
+    from v2gsniff.sniffer.simulate.pki import SimPki
+
+    path = capture(tmp_path)
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(SimPki.generate(SEED).roots_pem())
+    shown: dict[bool, str] = {}
+
+    def looking(trusted: bool) -> Callable[[V2GSniffApp, Pilot[Any]], Awaitable[None]]:
+        async def body(app: V2GSniffApp, pilot: Pilot[Any]) -> None:
+            await type_filter(pilot, "name == PaymentDetailsReq")
+            shown[trusted] = str(node(app.query_one(DetailTree), "pnc/chain/0").label)
+        return body
+
+    run_app([str(path)], looking(False))
+    run_app([str(path)], looking(True), setup=AnalysisSetup(trust=(str(roots),)))
+    assert shown[False].startswith("✓ contract chain: verified up to an untrusted root")
+    assert shown[True].startswith("✓ contract chain: verified to the trusted root")
+
+
+def test_open_says_what_is_wrong_with_the_oem_key_before_the_screen(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from v2gsniff.tui.commands import open_command
+
+    not_a_key = tmp_path / "not-a-key.pem"
+    not_a_key.write_text("hello")
+    result = CliRunner().invoke(open_command, ["x.pcapng", "--oem-key", str(not_a_key)])
+    assert result.exit_code == 2 and "--oem-key" in result.output

@@ -58,9 +58,9 @@ def test_ui_entry_point_gets_the_feed(monkeypatch: pytest.MonkeyPatch, tmp_path:
     data = _capture_bytes()
     calls: list[dict[str, Any]] = []
 
-    def run_live(source: Any, *, title: str, keylog_paths: list[str], write: Any) -> int:
+    def run_live(source: Any, *, title: str, keylog_paths: list[str], write: Any, setup: Any) -> int:
         items = list(source)
-        calls.append({"title": title, "keylog_paths": keylog_paths, "write": write, "items": items})
+        calls.append({"title": title, "keylog_paths": keylog_paths, "write": write, "items": items, "setup": setup})
         return 0
 
     _with_ui(monkeypatch, run_live)
@@ -75,6 +75,7 @@ def test_ui_entry_point_gets_the_feed(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert result.exit_code == 0, result.output
     (call,) = calls
     assert call["title"] == "stdin" and call["keylog_paths"] == [str(keys)]
+    assert call["setup"].trust == () and call["setup"].oem_key is None
     assert call["write"] is not None
     frames = [i for i in call["items"] if isinstance(i, RawFrame)]
     assert len(frames) == 1427 and frames[0].index == 1
@@ -123,3 +124,24 @@ def test_usage_errors() -> None:
     assert "cannot open no-such-if0: there is no such network interface" in result.stderr
     result = _live(["-", "--no-tui"], input=b"hello world")
     assert result.exit_code == 4
+
+
+def test_no_tui_verifies_plug_and_charge_chains_against_the_roots_given(tmp_path: Path) -> None:
+    from tests.sniffer.pnc.test_simulated import SEED, capture
+    from v2gsniff.sniffer.simulate.pki import SimPki
+
+    data = capture(tmp_path).read_bytes()
+    roots = tmp_path / "roots.pem"
+    roots.write_bytes(SimPki.generate(SEED).roots_pem())
+
+    def verdicts(*options: str) -> list[str]:
+        result = _live(["-", "--no-tui", "--format", "jsonl", *options], input=data)
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        return [c["verdict"].split(" DC=")[0] for r in rows for c in r.get("chains", [])]
+
+    # the SECC's, OEM, provisioning and contract chains (twice): no roots, no trust
+    assert sorted(set(verdicts())) == ["verified up to an untrusted issuer", "verified up to an untrusted root"]
+    assert verdicts("--trust", str(roots)) == ["verified to the trusted root"] * 5
+    bad = _live(["-", "--no-tui", "--oem-key", str(roots)], input=data)  # a certificate, not a key
+    assert bad.exit_code == 2 and "--oem-key" in bad.output
