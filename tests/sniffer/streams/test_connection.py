@@ -17,6 +17,13 @@ def _open(table: ConnectionTable, isn: int = 1000, frame: int = 1) -> TcpConnect
     return conn
 
 
+def _established() -> TcpConnection:
+    """A connection after the EV's SYN (ISN 1000) and the charger's SYN-ACK (ISN 5000)."""
+    conn = _open(ConnectionTable())
+    conn.segment(False, 5000, 1001, TCP_SYN | TCP_ACK, b"", 2, 0.0)
+    return conn
+
+
 def test_a_repeated_syn_stays_in_its_incarnation() -> None:
     table = ConnectionTable()
     first = _open(table)
@@ -105,9 +112,7 @@ def test_a_lost_response_gives_its_gap_before_everything_sent_after_it_in_captur
 
 def test_a_segment_captured_after_the_answer_that_acknowledges_it_comes_first() -> None:
     # a busy capture host shows the charger's answer (frame 3) before the request it acknowledges (frame 4)
-    table = ConnectionTable()
-    conn = _open(table)
-    conn.segment(False, 5000, 1001, TCP_SYN | TCP_ACK, b"", 2, 0.0)
+    conn = _established()
     assert conn.segment(False, 5001, 1001 + len(MSG), TCP_ACK, MSG, 3, 0.03) == []
     got = conn.segment(True, 1001, 5001, TCP_ACK, MSG, 4, 0.04)
     assert [(type(e.item).__name__, e.from_client, e.item.frame) for e in got] == [
@@ -121,9 +126,7 @@ def test_what_waits_for_a_hole_nobody_acknowledges_is_bounded() -> None:
     # the EV's bytes 1001.. are missing and the charger never acknowledges past them (its ACKs stay
     # at the SYN): the EV's later segment waits in the reassembler, the charger's messages with it,
     # but no more than HOLD_EVENTS of them
-    table = ConnectionTable()
-    conn = _open(table)
-    conn.segment(False, 5000, 1001, TCP_SYN | TCP_ACK, b"", 2, 0.0)
+    conn = _established()
     assert conn.segment(True, 1001 + len(MSG), 5001, TCP_ACK, MSG, 3, 0.03) == []
     out: list[StreamEvent] = []
     s = 5001
@@ -144,9 +147,7 @@ def test_what_waits_for_a_hole_nobody_acknowledges_is_bounded() -> None:
 def test_a_silent_connection_gives_up_its_hole_and_releases_what_waited() -> None:
     # the EV's last request (bytes 1001..) is lost; the charger's answer acknowledges it, then nothing
     # more comes (the session stopped): the answer waits for the hole, until it is given up
-    table = ConnectionTable()
-    conn = _open(table)
-    conn.segment(False, 5000, 1001, TCP_SYN | TCP_ACK, b"", 2, 0.0)
+    conn = _established()
     assert conn.segment(False, 5001, 1001 + len(MSG), TCP_ACK, MSG, 4, 0.04) == []
     assert conn.waiting and conn.last_time == 0.04
     got = conn.give_up(9, 2.5)
@@ -160,9 +161,7 @@ def test_a_silent_connection_gives_up_its_hole_and_releases_what_waited() -> Non
 
 
 def test_data_behind_a_hole_nobody_acknowledged_waits_for_a_retransmission_then_is_given_up_with_why() -> None:
-    table = ConnectionTable()
-    conn = _open(table)
-    conn.segment(False, 5000, 1001, TCP_SYN | TCP_ACK, b"", 2, 0.0)
+    conn = _established()
     assert conn.segment(True, 1001 + len(MSG), 5001, TCP_ACK, MSG, 3, 0.03) == []  # ahead of a hole
     assert conn.give_up(3, 0.03) == [] and conn.waiting  # the sender may still send the bytes again
     got = conn.give_up(3, 0.03, unacknowledged=True)
